@@ -10,10 +10,13 @@ let key: TestKey;
 let rsaKey: TestKey;
 let edKey: TestKey;
 let otherKey: TestKey;
+let ed25519Key: TestKey;
 
 before(async () => {
-  [key, rsaKey, edKey, otherKey] = await Promise.all([makeKey('ES256'), makeKey('RS256'), makeKey('EdDSA'), makeKey('ES256')]);
-  issuer = await startIssuer([key.jwk, rsaKey.jwk, edKey.jwk]);
+  [key, rsaKey, edKey, otherKey, ed25519Key] = await Promise.all([
+    makeKey('ES256'), makeKey('RS256'), makeKey('EdDSA'), makeKey('ES256'), makeKey('Ed25519'),
+  ]);
+  issuer = await startIssuer([key.jwk, rsaKey.jwk, edKey.jwk, ed25519Key.jwk]);
 });
 after(() => issuer.close());
 
@@ -42,9 +45,9 @@ async function assertRefused(token: string, code: AuthErrorCode, cfg: VerifierCo
   return error;
 }
 
-test('a valid token yields the identity (OIDC discovery, ES256/RS256/EdDSA)', async () => {
+test('a valid token yields the identity (OIDC discovery, ES256/RS256/EdDSA/Ed25519)', async () => {
   const verifier = createVerifier(config());
-  for (const k of [key, rsaKey, edKey]) {
+  for (const k of [key, rsaKey, edKey, ed25519Key]) {
     const token = await sign(k, claims({ sub: `user-${k.alg}`, groups: ['support', 'oncall'] }));
     const identity = await verifier.verify(token);
     assert.equal(identity.subject, `user-${k.alg}`);
