@@ -1,0 +1,146 @@
+// PostgreSQL statement analysis with the real PostgreSQL parser (libpg-query, WASM).
+//
+// Design notes (the API contract's "Matching" and "SQL statement kinds" sections are the specification):
+//
+// Parts. Every top-level statement is walked once. A statement — and every statement nested in it (CTEs, sub-queries
+// anywhere, INSERT … SELECT, rule actions, CREATE SCHEMA elements) — adds a part (its own kind, the relation it
+// writes) and a `select` part for every relation it only reads. Parts are deduplicated per top-level statement by
+// (kind, relation); a duplicated update/delete part is unbounded when any occurrence is.
+// Relationless parts: a top-level statement that yields no part at all gets one part of its own kind without a
+// relation (`SELECT 1`, `BEGIN`, `SET x = 1`). A sub-query that reads no relation adds nothing, so
+// `UPDATE t SET a = (SELECT 1)` is just (update, t) and a table-scoped allow rule still covers it. Statements
+// embedded whole — EXPLAIN's, PREPARE's, DECLARE's and COPY's query — are units of their own: `PREPARE p AS SELECT 1`
+// is (prepare) + (select), and `EXPLAIN SELECT 1` is (explain).
+// Decisions where the contract is silent:
+// - COPY (query) TO …: a copy part for each relation the query reads (one without relation if none), plus the query's
+//   own parts — so copy rules with `tables` work for COPY (SELECT …) too.
+// - EXPLAIN [ANALYZE] of a statement without relations: (explain) [+ its parts].
+// - CREATE INDEX: (create_index, table) and, when named, (create_index, schema.index).
+// - CREATE TRIGGER / POLICY / RULE and their DROP/ALTER carry the table they are on.
+// - CREATE TABLE's parents (INHERITS, PARTITION OF), LIKE sources and REFERENCES targets are `select` parts.
+// - GRANT/REVOKE on tables or sequences: one part per relation; any other grant (ALL TABLES IN SCHEMA, roles,
+//   functions, schemas…) is one part without relation.
+// - CREATE FUNCTION / PROCEDURE: (create_function | create_procedure) + (do): the body is opaque code that runs later,
+//   so a policy that denies `do` denies creating it. DO is (do); its body is never analysed.
+// - VACUUM ANALYZE is `vacuum`; ANALYZE alone is `analyze`. UNLISTEN is `listen`. SET CONSTRAINTS is `set`.
+// - Kinds outside the vocabulary (SECURITY LABEL, LOAD, REASSIGN OWNED, IMPORT FOREIGN SCHEMA) are `other`.
+// - Empty text (`''`, `;`, only comments) has no statement: zero parts, statementCount 0 (PostgreSQL answers
+//   EmptyQueryResponse and runs nothing).
+//
+// Functions. Every FuncCall anywhere in a top-level statement (target list, WHERE, DEFAULT, CHECK, index expressions,
+// RETURNING, ON CONFLICT, VALUES, ORDER BY, window, FILTER, lateral, aggregate args, nested statements) is recorded
+// once, and every part of that top-level statement carries the whole list (so a deny rule on a function matches
+// whichever part it is checked against). Calls written with SQL syntax (EXTRACT, SUBSTRING, AT TIME ZONE) appear as
+// the parser's pg_catalog functions. Operators and casts ('x'::regclass) are not calls. CALL p() records p.
+// `EXECUTE p` carries the functions p was prepared with. Calls of functions that run SQL passed as text are also
+// listed in dynamicSqlFunctions (see dynamic-sql-functions.ts).
+//
+// Names. Relations are `schema.name`, case as the parser left it (unquoted folded, quoted kept). Schema-qualified
+// names are taken as written (a three-part name drops the database). Unqualified names of existing relations resolve
+// as PostgreSQL resolves them: a temporary relation created earlier in the command → pg_temp; then pg_catalog
+// (unless the path names pg_catalog explicitly) from the static list in pg-catalog-relations.ts; then
+// `state.lookupRelation(schemas, name)` when the caller has a catalog (schemas = the full search order, with the
+// implicit pg_temp and pg_catalog in front and "$user" replaced by state.user); otherwise the first schema of the path
+// that is not "$user" (offline there is no catalog to say a schema named after the user exists, so
+// ["$user", "public"] resolves to public). CREATE targets go to pg_temp when temporary, else to the first such schema.
+// A CTE name shadows relations only within its WITH scope (a non-recursive CTE sees the CTEs before it), never a
+// schema-qualified name and never a DML target. Temporary relations created by earlier commands are only "possible"
+// (a rollback or ON COMMIT DROP may have removed them): without a catalog a read of such a name yields both the
+// pg_temp and the normal candidate, so the stricter rule decides.
+//
+// Session state. SET [LOCAL] search_path, RESET, SET … TO DEFAULT, RESET ALL, DISCARD, BEGIN/COMMIT/ROLLBACK/
+// SAVEPOINT, PREPARE and DEALLOCATE are applied in statement order (session-tracker.ts). set_config('search_path', v,
+// is_local) with literal arguments applies after its statement; with a computed value the path becomes unknown and
+// every later unqualified name is unanalysable (error) until a SET search_path makes it known again. stateAfter
+// assumes every statement succeeds: when the server answers a command with an error, the caller should treat the
+// path as unknown (or re-read it) — a failed implicit transaction rolls back its SETs.
+//
+// Fail closed. Text over limits.maxBytes → error without parsing; a parse tree nested deeper than limits.maxDepth →
+// error (the walker counts node depth; the parser itself reports "memory exhausted" or overflows the WASM stack on
+// extreme nesting, which is caught too); parse errors carry the parser's message and position; an EXECUTE of an
+// unknown prepared statement, an unresolvable unqualified name and an unknown search_path are errors. Statements that
+// change client_encoding or standard_conforming_strings (SET, RESET, SET NAMES, set_config, or set_config with a
+// computed setting name) are `forbidden`. An unknown statement type is `other` and is still walked for relations and
+// functions.
+import { loadModule, parseSync } from 'libpg-query';
+import type { SqlPart } from '../command.ts';
+import { SessionTracker } from './session-tracker.ts';
+import type { PgTrackedState } from './session-tracker.ts';
+import { makePart, StatementWalker, Unanalysable } from './statement-walker.ts';
+import { defaultPgLimits } from './types.ts';
+import type { PgAnalysis, PgAnalysisLimits, PgSessionState } from './types.ts';
+
+export type { PgTrackedState } from './session-tracker.ts';
+
+let ready = false;
+let loading: Promise<void> | undefined;
+
+/** Loads the parser's WASM module; call once (later calls share the first) before analysePostgres. */
+export async function initPostgresParser(): Promise<void> {
+  loading ??= loadModule().then(() => {
+    ready = true;
+  });
+  await loading;
+}
+
+interface RawStmt {
+  stmt?: unknown;
+}
+
+/**
+ * Splits a PostgreSQL command into parts and returns the session state after it. Synchronous; throws only when the
+ * parser was not initialised (initPostgresParser).
+ */
+export function analysePostgres(sql: string, state: PgSessionState, limits: PgAnalysisLimits = defaultPgLimits): PgAnalysis {
+  if (!ready) throw new Error('PostgreSQL parser not initialised: await initPostgresParser() first');
+  // UTF-8 length without encoding: a string can be at most 3 bytes per UTF-16 unit, so most texts skip the count.
+  if (sql.length * 3 > limits.maxBytes && Buffer.byteLength(sql, 'utf8') > limits.maxBytes) {
+    return failed(state, `the statement is larger than the limit of ${limits.maxBytes} bytes`);
+  }
+
+  let stmts: RawStmt[];
+  try {
+    stmts = sql.length === 0 ? [] : ((parseSync(sql) as { stmts?: RawStmt[] }).stmts ?? []);
+  } catch (err) {
+    return failed(state, parseErrorMessage(err, limits));
+  }
+
+  const tracked = state as PgTrackedState;
+  const session = new SessionTracker(tracked);
+  const walker = new StatementWalker(session, limits.maxDepth, state.user, state.lookupRelation);
+  const parts: SqlPart[] = [];
+  try {
+    for (let i = 0; i < stmts.length; i++) {
+      const r = walker.statement(stmts[i]?.stmt, i);
+      const p = r.parts;
+      for (let j = 0; j < p.size; j++) {
+        parts.push(
+          makePart(p.kinds[j] as string, p.relations[j], p.unbounded[j] === true, r.functions, r.dynamicSqlFunctions, i),
+        );
+      }
+    }
+  } catch (err) {
+    if (err instanceof Unanalysable) return failed(state, err.message, stmts.length);
+    if (err instanceof RangeError) return failed(state, 'the statement is nested too deeply to analyse', stmts.length);
+    throw err;
+  }
+
+  const stateAfter = session.finish();
+  const result: PgAnalysis = { parts, statementCount: stmts.length, stateAfter };
+  return walker.forbidden === undefined ? result : { ...result, forbidden: walker.forbidden };
+}
+
+function failed(state: PgSessionState, error: string, statementCount = 0): PgAnalysis {
+  return { parts: [], error, statementCount, stateAfter: state };
+}
+
+function parseErrorMessage(err: unknown, limits: PgAnalysisLimits): string {
+  if (err instanceof RangeError) return `the statement is nested deeper than the limit of ${limits.maxDepth}`;
+  const message = err instanceof Error ? err.message : String(err);
+  if (message.startsWith('memory exhausted')) {
+    return `the statement is nested deeper than the limit of ${limits.maxDepth} (parser: ${message})`;
+  }
+  const details = (err as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
+  const position = details?.cursorPosition;
+  return typeof position === 'number' ? `syntax error: ${message} (at character ${position + 1})` : `syntax error: ${message}`;
+}

@@ -1,0 +1,916 @@
+// Walks libpg-query parse trees and turns each top-level statement into parts (kind, relation) — see the design
+// notes at the top of analyse.ts. The tree is plain JSON: a node is `{TypeName: {fields}}`; a few fields hold a node
+// body without its wrapper (InsertStmt.relation is a bare RangeVar, SelectStmt.larg a bare SelectStmt). Every field
+// not handled explicitly is walked generically, so a relation or call in a place this file does not know about still
+// becomes a `select` part or a function — unknown shapes add parts, they never hide them.
+import type { SqlFunctionRef, SqlPart } from '../command.ts';
+import { runsDynamicSql } from './dynamic-sql-functions.ts';
+import { pgCatalogRelations } from './pg-catalog-relations.ts';
+import { parseSearchPathText } from './search-path.ts';
+import type { SearchPathValue, SessionTracker } from './session-tracker.ts';
+import { fixedKinds, objectKind, relationObjectTypes, tableChildObjectTypes } from './statement-kinds.ts';
+import { boundsTarget } from './unbounded-write.ts';
+
+type Obj = Record<string, unknown>;
+
+/** Thrown to abandon the whole command: it cannot be analysed (depth limit, unresolvable name, …). */
+export class Unanalysable extends Error {}
+
+/** Parts of one statement unit, deduplicated by (kind, relation); few entries, so a linear scan beats a Map. */
+export class PartList {
+  readonly kinds: string[] = [];
+  readonly relations: (string | undefined)[] = [];
+  readonly unbounded: boolean[] = [];
+
+  get size(): number {
+    return this.kinds.length;
+  }
+
+  add(kind: string, relation?: string, unbounded = false): void {
+    const kinds = this.kinds;
+    for (let i = 0; i < kinds.length; i++) {
+      if (kinds[i] === kind && this.relations[i] === relation) {
+        if (unbounded) this.unbounded[i] = true;
+        return;
+      }
+    }
+    kinds.push(kind);
+    this.relations.push(relation);
+    this.unbounded.push(unbounded);
+  }
+
+  addAll(other: PartList): void {
+    for (let i = 0; i < other.kinds.length; i++) {
+      this.add(other.kinds[i] as string, other.relations[i], other.unbounded[i] === true);
+    }
+  }
+
+  /** Distinct relations, in order of appearance. */
+  relationList(): string[] {
+    const out: string[] = [];
+    for (const r of this.relations) if (r !== undefined && !out.includes(r)) out.push(r);
+    return out;
+  }
+}
+
+/** CTE names visible at a point of the tree; `visible` grows while a non-recursive WITH list is walked. */
+interface CteScope {
+  readonly names: string[];
+  visible: number;
+  readonly parent: CteScope | undefined;
+}
+
+function cteVisible(scope: CteScope | undefined, name: string): boolean {
+  for (let s = scope; s !== undefined; s = s.parent) {
+    for (let i = 0; i < s.visible; i++) if (s.names[i] === name) return true;
+  }
+  return false;
+}
+
+/** What a top-level statement turned into. */
+export interface StatementResult {
+  readonly parts: PartList;
+  readonly functions: SqlFunctionRef[];
+  readonly dynamicSqlFunctions: SqlFunctionRef[];
+}
+
+const leafNodes: ReadonlySet<string> = new Set([
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'BitString',
+  'A_Const',
+  'A_Star',
+  'ColumnRef',
+  'ParamRef',
+  'SQLValueFunction',
+  'SetToDefault',
+  'RoleSpec',
+  'TypeName',
+]);
+
+/** Names of the settings whose change would make the proxy's parser and the server read bytes differently. */
+const forbiddenSettings: ReadonlySet<string> = new Set(['client_encoding', 'standard_conforming_strings']);
+
+export class StatementWalker {
+  private readonly session: SessionTracker;
+  private readonly maxDepth: number;
+  private readonly user: string | undefined;
+  private readonly lookup: ((schemas: readonly string[], name: string) => string | undefined) | undefined;
+  private depth = 0;
+
+  // Per top-level statement.
+  private functions: SqlFunctionRef[] = [];
+  private dynamic: SqlFunctionRef[] = [];
+  private pendingPath: { value: SearchPathValue; local: boolean } | undefined;
+  private statementIndex = 0;
+  /** A schema prepended to the path while the elements of CREATE SCHEMA are walked. */
+  private schemaOverride: string | undefined;
+
+  /** Set when a statement must be denied whatever the policy. */
+  forbidden: string | undefined;
+
+  constructor(
+    session: SessionTracker,
+    maxDepth: number,
+    user: string | undefined,
+    lookup: ((schemas: readonly string[], name: string) => string | undefined) | undefined,
+  ) {
+    this.session = session;
+    this.maxDepth = maxDepth;
+    this.user = user;
+    this.lookup = lookup;
+  }
+
+  /** Analyses one top-level statement (the `stmt` of a RawStmt) and applies its effects to the session. */
+  statement(stmt: unknown, index: number): StatementResult {
+    this.functions = [];
+    this.dynamic = [];
+    this.pendingPath = undefined;
+    this.statementIndex = index;
+    this.depth = 0;
+    const parts = new PartList();
+    const kind = this.unit(stmt, parts, undefined);
+    if (parts.size === 0) parts.add(kind);
+    // set_config('search_path', …) takes effect once the statement has run: later statements see it.
+    const pending = this.pendingPath as { value: SearchPathValue; local: boolean } | undefined; // set during the walk
+    if (pending) this.session.setPath(pending.value, pending.local);
+    return { parts, functions: this.functions, dynamicSqlFunctions: this.dynamic };
+  }
+
+  /** Walks a wrapped statement node into `parts`; returns the kind its relationless part would have. */
+  private unit(stmt: unknown, parts: PartList, scope: CteScope | undefined): string {
+    if (stmt === null || typeof stmt !== 'object') throw new Unanalysable('empty statement node');
+    for (const type in stmt as Obj) {
+      return this.node(type, (stmt as Obj)[type], parts, scope);
+    }
+    throw new Unanalysable('empty statement node');
+  }
+
+  /** A statement embedded in another (EXPLAIN, PREPARE, COPY, DECLARE): its own parts, never empty. */
+  private embedded(stmt: unknown, scope: CteScope | undefined): PartList {
+    const inner = new PartList();
+    const kind = this.unit(stmt, inner, scope);
+    if (inner.size === 0) inner.add(kind);
+    return inner;
+  }
+
+  // ---- generic traversal -------------------------------------------------------------------------------------
+
+  private value(v: unknown, parts: PartList, scope: CteScope | undefined): void {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const item of v) this.value(item, parts, scope);
+      return;
+    }
+    const o = v as Obj;
+    if (typeof o.relname === 'string') {
+      this.readRangeVar(o, parts, scope); // a bare RangeVar in a field this walker does not special-case
+      return;
+    }
+    for (const key in o) this.field(key, o[key], parts, scope);
+  }
+
+  private field(key: string, v: unknown, parts: PartList, scope: CteScope | undefined): void {
+    const c = key.charCodeAt(0);
+    if (c >= 65 && c <= 90) {
+      this.node(key, v, parts, scope);
+      return;
+    }
+    switch (key) {
+      case 'larg':
+      case 'rarg':
+        if (v !== undefined) this.node('SelectStmt', v, parts, scope);
+        return;
+      case 'funccall':
+        if (v !== undefined) this.node('FuncCall', v, parts, scope);
+        return;
+      case 'withClause':
+        // Only reached under a node this walker does not scope itself: walk the CTE bodies, and treat references to
+        // the CTE names as relations (more parts, never fewer).
+        this.value((v as Obj | undefined)?.ctes, parts, scope);
+        return;
+      default:
+        this.value(v, parts, scope);
+    }
+  }
+
+  private fieldsExcept(body: Obj, parts: PartList, scope: CteScope | undefined, skipA: string, skipB = '', skipC = ''): void {
+    for (const key in body) {
+      if (key === skipA || key === skipB || key === skipC) continue;
+      this.field(key, body[key], parts, scope);
+    }
+  }
+
+  /** Dispatch on a node type. Returns the statement kind for statement nodes (ignored for expressions). */
+  private node(type: string, raw: unknown, parts: PartList, scope: CteScope | undefined): string {
+    if (leafNodes.has(type)) return 'other';
+    if (raw === null || typeof raw !== 'object') return 'other';
+    const body = raw as Obj;
+    if (++this.depth > this.maxDepth) {
+      throw new Unanalysable(`the statement is nested deeper than the limit of ${this.maxDepth}`);
+    }
+    try {
+      return this.dispatch(type, body, parts, scope);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private dispatch(type: string, body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    switch (type) {
+      case 'RangeVar':
+        this.readRangeVar(body, parts, scope);
+        return 'select';
+      case 'FuncCall':
+        this.funcCall(body, parts, scope);
+        return 'select';
+      case 'SelectStmt':
+        return this.select(body, parts, scope);
+      case 'InsertStmt':
+        return this.insert(body, parts, scope);
+      case 'UpdateStmt':
+        return this.updateOrDelete('update', body, parts, scope);
+      case 'DeleteStmt':
+        return this.updateOrDelete('delete', body, parts, scope);
+      case 'MergeStmt':
+        return this.merge(body, parts, scope);
+      case 'LockingClause':
+        return 'select'; // FOR UPDATE OF <from-item names>: names, not relations
+      case 'ExplainStmt':
+        return this.explain(body, parts, scope);
+      case 'CopyStmt':
+        return this.copy(body, parts, scope);
+      case 'PrepareStmt':
+        return this.prepare(body, parts, scope);
+      case 'ExecuteStmt':
+        return this.execute(body, parts, scope);
+      case 'DeallocateStmt':
+        this.session.deallocate(body.isall === true ? undefined : str(body.name));
+        return 'deallocate';
+      case 'DeclareCursorStmt': {
+        // DECLARE has the parts of its query (the contract has no `declare` kind).
+        const inner = this.embedded(body.query, scope);
+        parts.addAll(inner);
+        return inner.kinds[0] ?? 'select';
+      }
+      case 'VariableSetStmt':
+        return this.variableSet(body, parts);
+      case 'TransactionStmt':
+        this.session.transaction(str(body.kind) ?? '', str(body.savepoint_name), body.chain === true);
+        return 'transaction';
+      case 'DiscardStmt':
+        if (body.target === 'DISCARD_ALL') {
+          this.session.resetSearchPath(false);
+          this.session.deallocate(undefined);
+          this.session.discardTemp();
+        } else if (body.target === 'DISCARD_TEMP') {
+          this.session.discardTemp();
+        }
+        return 'discard';
+      case 'DoStmt':
+        return 'do'; // the body is opaque: the policy decides on `do` itself
+      case 'CallStmt':
+        this.fieldsExcept(body, parts, scope, '');
+        return 'call';
+      case 'CreateFunctionStmt':
+        // The body (PL/pgSQL text, or a BEGIN ATOMIC block that only runs later) is opaque. Creating code that runs
+        // later is also a `do`, so a policy that denies `do` denies it.
+        parts.add(body.is_procedure === true ? 'create_procedure' : 'create_function');
+        parts.add('do');
+        return 'create_function';
+      case 'AlterFunctionStmt':
+        return objectKind('alter', body.objtype);
+      case 'CreateStmt':
+        return this.createTable('create_table', body, parts, scope);
+      case 'CreateForeignTableStmt':
+        return this.createTable('create_foreign_table', (body.base as Obj | undefined) ?? {}, parts, scope);
+      case 'CreateTableAsStmt':
+        return this.createTableAs(body, parts, scope);
+      case 'ViewStmt': {
+        const view = body.view as Obj | undefined;
+        parts.add('create_view', this.createdRelation(view));
+        this.fieldsExcept(body, parts, scope, 'view');
+        return 'create_view';
+      }
+      case 'CreateSeqStmt':
+        parts.add('create_sequence', this.createdRelation(body.sequence as Obj | undefined));
+        this.fieldsExcept(body, parts, scope, 'sequence');
+        return 'create_sequence';
+      case 'AlterSeqStmt':
+        return this.onRelation('alter_sequence', body, 'sequence', parts, scope);
+      case 'IndexStmt':
+        return this.createIndex(body, parts, scope);
+      case 'AlterTableStmt':
+        return this.onRelation(objectKind('alter', body.objtype), body, 'relation', parts, scope);
+      case 'RenameStmt':
+        return this.rename(body, parts, scope);
+      case 'AlterObjectSchemaStmt':
+      case 'AlterOwnerStmt':
+      case 'AlterObjectDependsStmt':
+        return this.alterObject(objectKind('alter', body.objectType), body, parts, scope);
+      case 'DropStmt':
+        return this.drop(body, parts);
+      case 'TruncateStmt':
+        return this.relationsList('truncate', body.relations, parts);
+      case 'LockStmt':
+        return this.relationsList('lock', body.relations, parts);
+      case 'VacuumStmt':
+        return this.vacuum(body, parts, scope);
+      case 'ClusterStmt':
+        return this.onRelation('cluster', body, 'relation', parts, scope);
+      case 'ReindexStmt':
+        return this.onRelation('reindex', body, 'relation', parts, scope);
+      case 'RefreshMatViewStmt':
+        return this.onRelation('refresh_materialized_view', body, 'relation', parts, scope);
+      case 'CreateTrigStmt':
+        return this.onRelation('create_trigger', body, 'relation', parts, scope);
+      case 'CreatePolicyStmt':
+        return this.onRelation('create_policy', body, 'table', parts, scope);
+      case 'AlterPolicyStmt':
+        return this.onRelation('alter_policy', body, 'table', parts, scope);
+      case 'RuleStmt':
+        // The rule's actions are statements; their parts count (a rule is how a table gets rewritten).
+        return this.onRelation('create_rule', body, 'relation', parts, scope);
+      case 'GrantStmt':
+        return this.grant(body, parts);
+      case 'GrantRoleStmt':
+        return body.is_grant === true ? 'grant' : 'revoke';
+      case 'AlterDefaultPrivilegesStmt':
+        return 'alter_default_privileges';
+      case 'CreateSchemaStmt':
+        return this.createSchema(body, parts, scope);
+      case 'DefineStmt':
+        this.fieldsExcept(body, parts, scope, 'defnames', 'definition');
+        return objectKind('create', body.kind);
+      default: {
+        const fixed = fixedKinds[type];
+        if (fixed !== undefined) {
+          this.value(body, parts, scope);
+          return fixed;
+        }
+        if (type.endsWith('Stmt')) {
+          this.value(body, parts, scope);
+          return 'other';
+        }
+        // An expression node: walk its children.
+        for (const key in body) this.field(key, body[key], parts, scope);
+        return 'select';
+      }
+    }
+  }
+
+  // ---- queries and DML ---------------------------------------------------------------------------------------
+
+  private withScope(withClause: unknown, parts: PartList, scope: CteScope | undefined): CteScope | undefined {
+    if (withClause === undefined || withClause === null) return scope;
+    const w = withClause as Obj;
+    const ctes = Array.isArray(w.ctes) ? w.ctes : [];
+    const names: string[] = [];
+    for (const c of ctes) names.push(str((c as Obj).CommonTableExpr && ((c as Obj).CommonTableExpr as Obj).ctename) ?? '');
+    const recursive = w.recursive === true;
+    const inner: CteScope = { names, visible: recursive ? names.length : 0, parent: scope };
+    for (let i = 0; i < ctes.length; i++) {
+      const cte = (ctes[i] as Obj).CommonTableExpr as Obj | undefined;
+      if (!recursive) inner.visible = i; // a CTE sees the ones before it, not itself
+      if (cte) this.value(cte.ctequery, parts, inner);
+    }
+    inner.visible = names.length;
+    return inner;
+  }
+
+  private select(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const inner = this.withScope(body.withClause, parts, scope);
+    const into = body.intoClause as Obj | undefined;
+    if (into) this.createdFromInto('create_table', into, parts);
+    this.fieldsExcept(body, parts, inner, 'withClause', 'intoClause');
+    return 'select';
+  }
+
+  private insert(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const inner = this.withScope(body.withClause, parts, scope);
+    const target = this.relation(body.relation as Obj | undefined);
+    parts.add('insert', target);
+    const conflict = body.onConflictClause as Obj | undefined;
+    // DO UPDATE touches only the conflicting row: an update part, never unbounded.
+    if (conflict?.action === 'ONCONFLICT_UPDATE') parts.add('update', target, false);
+    this.fieldsExcept(body, parts, inner, 'withClause', 'relation');
+    return 'insert';
+  }
+
+  private updateOrDelete(kind: 'update' | 'delete', body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const inner = this.withScope(body.withClause, parts, scope);
+    const rel = body.relation as Obj | undefined;
+    const target = this.relation(rel);
+    // Walk first: the walk enforces the depth limit, so the WHERE scan below runs on a tree of bounded depth.
+    this.fieldsExcept(body, parts, inner, 'withClause', 'relation');
+    const others = kind === 'update' ? body.fromClause : body.usingClause;
+    const bounded = boundsTarget(body.whereClause, rel ?? {}, Array.isArray(others) && others.length > 0);
+    parts.add(kind, target, !bounded);
+    return kind;
+  }
+
+  private merge(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const inner = this.withScope(body.withClause, parts, scope);
+    parts.add('merge', this.relation(body.relation as Obj | undefined));
+    this.fieldsExcept(body, parts, inner, 'withClause', 'relation');
+    return 'merge';
+  }
+
+  private funcCall(body: Obj, parts: PartList, scope: CteScope | undefined): void {
+    const names = body.funcname;
+    if (Array.isArray(names) && names.length > 0) {
+      const name = stringNode(names[names.length - 1]) ?? '';
+      const schema = names.length > 1 ? stringNode(names[names.length - 2]) : undefined;
+      this.addFunction(schema, name);
+      if (name === 'set_config' && (schema === undefined || schema === 'pg_catalog')) this.setConfig(body, parts);
+    }
+    this.fieldsExcept(body, parts, scope, 'funcname');
+  }
+
+  private addFunction(schema: string | undefined, name: string): void {
+    for (const f of this.functions) if (f.name === name && f.schema === schema) return;
+    const ref: SqlFunctionRef = schema === undefined ? { name } : { schema, name };
+    this.functions.push(ref);
+    if (runsDynamicSql(ref)) this.dynamic.push(ref);
+  }
+
+  // ---- EXPLAIN, COPY, PREPARE, EXECUTE -----------------------------------------------------------------------
+
+  private explain(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const inner = this.embedded(body.query, scope);
+    const rels = inner.relationList();
+    if (rels.length === 0) parts.add('explain');
+    for (const r of rels) parts.add('explain', r);
+    if (explainAnalyses(body.options)) parts.addAll(inner);
+    return 'explain';
+  }
+
+  private copy(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const kind =
+      body.is_program === true
+        ? 'copy_program'
+        : typeof body.filename === 'string'
+          ? 'copy_file'
+          : body.is_from === true
+            ? 'copy_from'
+            : 'copy_to';
+    const rel = body.relation as Obj | undefined;
+    if (rel) parts.add(kind, this.relation(rel));
+    if (body.query !== undefined) {
+      // COPY (query) TO: a copy part for each relation the query reads, plus the query's own parts.
+      const inner = this.embedded(body.query, scope);
+      const rels = inner.relationList();
+      if (rels.length === 0) parts.add(kind);
+      for (const r of rels) parts.add(kind, r);
+      parts.addAll(inner);
+    }
+    if (!rel && body.query === undefined) parts.add(kind);
+    this.fieldsExcept(body, parts, scope, 'relation', 'query', 'options');
+    return kind;
+  }
+
+  private prepare(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const fnBefore = this.functions.length;
+    const inner = this.embedded(body.query, scope);
+    parts.add('prepare');
+    parts.addAll(inner);
+    const name = str(body.name) ?? '';
+    const functions = this.functions.slice(fnBefore);
+    const dynamic = functions.filter(runsDynamicSql);
+    const stored: SqlPart[] = [];
+    for (let i = 0; i < inner.size; i++) {
+      stored.push(
+        makePart(inner.kinds[i] as string, inner.relations[i], inner.unbounded[i] === true, functions, dynamic, this.statementIndex),
+      );
+    }
+    this.session.prepare(name, stored);
+    return 'prepare';
+  }
+
+  private execute(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const name = str(body.name) ?? '';
+    const stored = this.session.prepared(name);
+    if (stored === undefined) throw new Unanalysable(`EXECUTE of unknown prepared statement "${name}"`);
+    parts.add('execute');
+    for (const p of stored) {
+      parts.add(p.kind, p.relation, p.unboundedWrite);
+      for (const f of p.functions) this.addFunction(f.schema, f.name);
+    }
+    this.value(body.params, parts, scope);
+    return 'execute';
+  }
+
+  // ---- settings ----------------------------------------------------------------------------------------------
+
+  private variableSet(body: Obj, parts: PartList): string {
+    const kind = str(body.kind);
+    if (kind === 'VAR_RESET_ALL') {
+      this.session.resetSearchPath(false);
+      return 'set_role';
+    }
+    const name = (str(body.name) ?? '').toLowerCase(); // GUC names compare case-insensitively
+    if (forbiddenSettings.has(name)) {
+      this.forbidden ??= `changing ${name} is not allowed: the proxy and the server must read statements the same way`;
+    }
+    if (name === 'search_path') this.setSearchPath(kind, body);
+    this.value(body.args, parts, undefined);
+    return name === 'role' || name === 'session_authorization' ? 'set_role' : 'set';
+  }
+
+  private setSearchPath(kind: string | undefined, body: Obj): void {
+    const local = body.is_local === true;
+    if (kind === 'VAR_SET_DEFAULT' || kind === 'VAR_RESET') {
+      this.session.resetSearchPath(local);
+      return;
+    }
+    if (kind === 'VAR_SET_CURRENT') return;
+    if (kind !== 'VAR_SET_VALUE') {
+      this.session.setPath({ unknown: 'search_path was set in a form the analyser does not know' }, local);
+      return;
+    }
+    // Each argument is one schema name as written: PostgreSQL quotes it back (GUC_LIST_QUOTE), so 'a, b' is a
+    // single schema called "a, b", and unquoted identifiers arrive already folded.
+    const schemas: string[] = [];
+    const args = Array.isArray(body.args) ? body.args : [];
+    for (const a of args) {
+      const v = constText(a);
+      if (v === undefined) {
+        this.session.setPath({ unknown: 'search_path was set to a value the analyser cannot read' }, local);
+        return;
+      }
+      schemas.push(v);
+    }
+    this.session.setPath(schemas, local);
+  }
+
+  /** set_config(name, value, is_local): a `set` part; a search_path change applies after the statement. */
+  private setConfig(body: Obj, parts: PartList): void {
+    parts.add('set');
+    const args = Array.isArray(body.args) ? body.args : [];
+    const setting = constText(args[0]);
+    if (setting === undefined) {
+      this.forbidden ??= 'set_config with a computed setting name could change client_encoding or standard_conforming_strings';
+      this.pendingPath = { value: { unknown: 'set_config with a computed setting name' }, local: false };
+      return;
+    }
+    const name = setting.toLowerCase();
+    if (forbiddenSettings.has(name)) {
+      this.forbidden ??= `changing ${name} is not allowed: the proxy and the server must read statements the same way`;
+    }
+    if (name !== 'search_path') return;
+    const value = constText(args[1]);
+    const localArg = args[2];
+    const local = constBool(localArg);
+    const schemas = value === undefined ? undefined : parseSearchPathText(value);
+    if (schemas === undefined || local === undefined) {
+      this.pendingPath = {
+        value: { unknown: 'search_path was set by set_config to a value the analyser cannot read' },
+        local: local ?? false,
+      };
+      return;
+    }
+    this.pendingPath = { value: schemas, local };
+  }
+
+  // ---- DDL ---------------------------------------------------------------------------------------------------
+
+  private createTable(kind: string, body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const rel = body.relation as Obj | undefined;
+    // ON COMMIT DROP tables vanish at commit: never remembered as temporary relations.
+    parts.add(kind, this.createdRelation(rel, body.oncommit !== 'ONCOMMIT_DROP'));
+    // Parents (INHERITS, PARTITION OF), LIKE sources and REFERENCES targets become `select` parts.
+    this.fieldsExcept(body, parts, scope, 'relation');
+    return kind;
+  }
+
+  private createTableAs(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const kind = body.objtype === 'OBJECT_MATVIEW' ? 'create_materialized_view' : 'create_table';
+    const into = body.into as Obj | undefined;
+    if (into) this.createdFromInto(kind, into, parts);
+    this.fieldsExcept(body, parts, scope, 'into');
+    return kind;
+  }
+
+  private createdFromInto(kind: string, into: Obj, parts: PartList): void {
+    parts.add(kind, this.createdRelation(into.rel as Obj | undefined, into.onCommit !== 'ONCOMMIT_DROP'));
+  }
+
+  private createIndex(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    // Two parts: the table the index is built on and, when named, the index itself (same schema as the table).
+    const table = this.relation(body.relation as Obj | undefined);
+    parts.add('create_index', table);
+    const idx = str(body.idxname);
+    if (idx !== undefined && table !== undefined) parts.add('create_index', `${schemaOf(table)}.${idx}`);
+    this.fieldsExcept(body, parts, scope, 'relation');
+    return 'create_index';
+  }
+
+  private onRelation(kind: string, body: Obj, field: string, parts: PartList, scope: CteScope | undefined): string {
+    const rel = body[field] as Obj | undefined;
+    if (rel) parts.add(kind, this.relation(rel));
+    this.fieldsExcept(body, parts, scope, field);
+    return kind;
+  }
+
+  private rename(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const renameType = str(body.renameType);
+    // Renaming a column or constraint alters its table (relationType); a trigger, policy or rule alters itself.
+    const objType =
+      renameType === 'OBJECT_COLUMN' || renameType === 'OBJECT_TABCONSTRAINT' || renameType === 'OBJECT_ATTRIBUTE'
+        ? body.relationType
+        : renameType;
+    return this.alterObject(objectKind('alter', objType), body, parts, scope);
+  }
+
+  private alterObject(kind: string, body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const rel = body.relation as Obj | undefined;
+    if (rel) parts.add(kind, this.relation(rel));
+    else if (tableChildObjectTypes.has(str(body.objectType) ?? '')) {
+      // ALTER … ON tbl DEPENDS ON EXTENSION: the object is [table…, name].
+      const names = listStrings(body.object);
+      if (names && names.length > 1) parts.add(kind, this.namedRelation(names.slice(0, -1)));
+    }
+    this.fieldsExcept(body, parts, scope, 'relation', 'object');
+    return kind;
+  }
+
+  private drop(body: Obj, parts: PartList): string {
+    const removeType = str(body.removeType) ?? '';
+    const kind = objectKind('drop', removeType);
+    const objects = Array.isArray(body.objects) ? body.objects : [];
+    const isRelation = relationObjectTypes.has(removeType);
+    const isChild = tableChildObjectTypes.has(removeType);
+    for (const o of objects) {
+      const names = listStrings(o);
+      if (names === undefined || names.length === 0 || !(isRelation || isChild)) continue;
+      const relNames = isChild ? names.slice(0, -1) : names;
+      if (relNames.length === 0) continue;
+      const rel = this.namedRelation(relNames);
+      parts.add(kind, rel);
+      if (isRelation && rel !== undefined && rel.startsWith('pg_temp.')) this.session.droppedTempRelation(rel.slice(8));
+    }
+    return kind;
+  }
+
+  private relationsList(kind: string, list: unknown, parts: PartList): string {
+    if (Array.isArray(list)) {
+      for (const item of list) {
+        const rv = (item as Obj).RangeVar as Obj | undefined;
+        if (rv) parts.add(kind, this.relation(rv));
+      }
+    }
+    return kind;
+  }
+
+  private vacuum(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const kind = body.is_vacuumcmd === true ? 'vacuum' : 'analyze';
+    const rels = Array.isArray(body.rels) ? body.rels : [];
+    for (const r of rels) {
+      const vr = (r as Obj).VacuumRelation as Obj | undefined;
+      const rv = vr?.relation as Obj | undefined;
+      if (rv) parts.add(kind, this.relation(rv));
+    }
+    void scope;
+    return kind;
+  }
+
+  private grant(body: Obj, parts: PartList): string {
+    const kind = body.is_grant === true ? 'grant' : 'revoke';
+    // GRANT … ON TABLE/SEQUENCE names relations; ON ALL TABLES IN SCHEMA and other objects have none.
+    if (body.targtype === 'ACL_TARGET_OBJECT' && (body.objtype === 'OBJECT_TABLE' || body.objtype === 'OBJECT_SEQUENCE')) {
+      this.relationsList(kind, body.objects, parts);
+    }
+    return kind;
+  }
+
+  private createSchema(body: Obj, parts: PartList, scope: CteScope | undefined): string {
+    const role = body.authrole as Obj | undefined;
+    const name = str(body.schemaname) ?? str(role?.rolename);
+    parts.add('create_schema');
+    const elements = body.schemaElts;
+    if (Array.isArray(elements) && elements.length > 0) {
+      // PostgreSQL runs the elements with the new schema in front of the search_path.
+      const saved = this.schemaOverride;
+      this.schemaOverride = name;
+      try {
+        for (const e of elements) this.unit(e, parts, scope);
+      } finally {
+        this.schemaOverride = saved;
+      }
+    }
+    return 'create_schema';
+  }
+
+  // ---- relation names ----------------------------------------------------------------------------------------
+
+  private readRangeVar(rv: Obj, parts: PartList, scope: CteScope | undefined): void {
+    const relname = str(rv.relname) ?? '';
+    if (rv.schemaname === undefined && cteVisible(scope, relname)) return; // a CTE, not a relation
+    this.addRelationParts('select', rv, parts);
+  }
+
+  private addRelationParts(kind: string, rv: Obj, parts: PartList): void {
+    parts.add(kind, this.relation(rv));
+    const alt = this.possibleTempAlternative(rv);
+    if (alt !== undefined) parts.add(kind, alt);
+  }
+
+  /** `schema.name` of an existing relation named by a RangeVar (a DML target, a DDL object, a read). */
+  private relation(rv: Obj | undefined): string | undefined {
+    if (rv === undefined) return undefined;
+    const relname = str(rv.relname) ?? '';
+    const schema = str(rv.schemaname);
+    if (schema !== undefined) return `${schema}.${relname}`;
+    return this.resolveExisting(relname);
+  }
+
+  /** Names from a List of String nodes ([name], [schema, name] or [db, schema, name]). */
+  private namedRelation(names: readonly string[]): string | undefined {
+    const relname = names[names.length - 1] ?? '';
+    if (names.length >= 2) return `${names[names.length - 2]}.${relname}`;
+    return this.resolveExisting(relname);
+  }
+
+  /**
+   * An unqualified name of an existing relation, resolved as PostgreSQL does: the session's temporary schema, then
+   * pg_catalog (each unless the path names it explicitly), then the search_path.
+   */
+  private resolveExisting(name: string): string {
+    const path = this.currentPath();
+    if (!path.includes('pg_temp') && this.session.tempStatus(name) === 'certain') return `pg_temp.${name}`;
+    const catalogImplicit = !path.includes('pg_catalog');
+    if (catalogImplicit && pgCatalogRelations.has(name)) return `pg_catalog.${name}`;
+    if (this.lookup) {
+      const schemas = this.schemasForLookup(path, catalogImplicit);
+      const found = this.lookup(schemas, name);
+      if (found !== undefined) return `${found}.${name}`;
+    }
+    for (const s of path) {
+      if (s === '$user' || s === '') continue; // offline: assume no schema named after the user exists
+      if (s === 'pg_catalog') {
+        if (pgCatalogRelations.has(name)) return `pg_catalog.${name}`;
+        continue;
+      }
+      if (s === 'pg_temp') {
+        if (this.session.tempStatus(name) !== undefined) return `pg_temp.${name}`;
+        continue;
+      }
+      return `${s}.${name}`;
+    }
+    throw new Unanalysable(`relation "${name}" cannot be resolved: no schema in the search_path holds it`);
+  }
+
+  /** The relation a CREATE makes: temporary ones live in pg_temp, others in the first schema of the path. */
+  private createdRelation(rv: Obj | undefined, rememberTemp = true): string | undefined {
+    if (rv === undefined) return undefined;
+    const relname = str(rv.relname) ?? '';
+    const schema = str(rv.schemaname);
+    const temp = rv.relpersistence === 't' || schema === 'pg_temp';
+    if (temp) {
+      if (rememberTemp) this.session.createdTempRelation(relname);
+      return `pg_temp.${relname}`;
+    }
+    if (schema !== undefined) return `${schema}.${relname}`;
+    for (const s of this.currentPath()) {
+      if (s === '$user' || s === '') continue;
+      if (s === 'pg_temp') {
+        if (rememberTemp) this.session.createdTempRelation(relname);
+        return `pg_temp.${relname}`;
+      }
+      return `${s}.${relname}`;
+    }
+    throw new Unanalysable(`relation "${relname}" cannot be created: no schema has been selected to create in`);
+  }
+
+  /**
+   * A temporary relation created by an earlier command may shadow the name — or may be gone (rolled back, dropped
+   * at commit). Without a catalog to ask, a read of such a name is both candidates, so the stricter one decides.
+   */
+  private possibleTempAlternative(rv: Obj): string | undefined {
+    if (rv.schemaname !== undefined || this.lookup) return undefined;
+    const relname = str(rv.relname) ?? '';
+    if (this.session.tempStatus(relname) !== 'possible') return undefined;
+    return `pg_temp.${relname}`;
+  }
+
+  private currentPath(): readonly string[] {
+    const cur = this.session.current;
+    if (!Array.isArray(cur)) {
+      throw new Unanalysable(`an unqualified relation name cannot be resolved: ${(cur as { unknown: string }).unknown}`);
+    }
+    const path = cur as readonly string[];
+    return this.schemaOverride === undefined ? path : [this.schemaOverride, ...path];
+  }
+
+  private schemasForLookup(path: readonly string[], catalogImplicit: boolean): string[] {
+    const out: string[] = [];
+    if (!path.includes('pg_temp')) out.push('pg_temp');
+    if (catalogImplicit) out.push('pg_catalog');
+    for (const s of path) {
+      if (s === '$user') {
+        if (this.user !== undefined) out.push(this.user);
+      } else if (s !== '') out.push(s);
+    }
+    return out;
+  }
+}
+
+// ---- small helpers -----------------------------------------------------------------------------------------------
+
+export function makePart(
+  kind: string,
+  relation: string | undefined,
+  unboundedWrite: boolean,
+  functions: readonly SqlFunctionRef[],
+  dynamicSqlFunctions: readonly SqlFunctionRef[],
+  statement: number,
+): SqlPart {
+  return relation === undefined
+    ? { protocol: 'sql', kind, functions, unboundedWrite, dynamicSqlFunctions, statement }
+    : { protocol: 'sql', kind, relation, functions, unboundedWrite, dynamicSqlFunctions, statement };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function stringNode(v: unknown): string | undefined {
+  const s = (v as Obj | undefined)?.String as Obj | undefined;
+  return s ? (str(s.sval) ?? '') : undefined;
+}
+
+function listStrings(v: unknown): string[] | undefined {
+  const list = (v as Obj | undefined)?.List as Obj | undefined;
+  const items = list?.items;
+  if (!Array.isArray(items)) {
+    const single = stringNode(v);
+    return single === undefined ? undefined : [single];
+  }
+  const out: string[] = [];
+  for (const item of items) {
+    const s = stringNode(item);
+    if (s === undefined) return undefined;
+    out.push(s);
+  }
+  return out;
+}
+
+function schemaOf(qualified: string): string {
+  const dot = qualified.indexOf('.');
+  return dot < 0 ? '' : qualified.slice(0, dot);
+}
+
+/** The text of a constant argument: a string, or a number as written. */
+function constText(v: unknown): string | undefined {
+  const c = (v as Obj | undefined)?.A_Const as Obj | undefined;
+  if (c === undefined) return undefined;
+  if (c.isnull === true) return undefined;
+  const s = c.sval as Obj | undefined;
+  if (s) return str(s.sval) ?? '';
+  const i = c.ival as Obj | undefined;
+  if (i) return String(typeof i.ival === 'number' ? i.ival : 0);
+  const f = c.fval as Obj | undefined;
+  if (f) return str(f.fval);
+  return undefined;
+}
+
+/** A boolean constant as PostgreSQL's boolin reads it; undefined when not a constant. */
+function constBool(v: unknown): boolean | undefined {
+  const c = (v as Obj | undefined)?.A_Const as Obj | undefined;
+  if (c === undefined) return undefined;
+  const b = c.boolval as Obj | undefined;
+  if (b) return b.boolval === true;
+  const text = constText(v);
+  if (text === undefined) return undefined;
+  return parseBool(text);
+}
+
+function parseBool(text: string): boolean | undefined {
+  const t = text.trim().toLowerCase();
+  if (t === '') return undefined;
+  if ('true'.startsWith(t) || 'yes'.startsWith(t) || t === 'on' || t === '1') return true;
+  if ('false'.startsWith(t) || 'no'.startsWith(t) || t === 'off' || t === 'of' || t === '0') return false;
+  return undefined;
+}
+
+/** EXPLAIN runs its statement when ANALYZE is on; an ANALYZE option whose value cannot be read counts as on. */
+function explainAnalyses(options: unknown): boolean {
+  if (!Array.isArray(options)) return false;
+  let analyse = false;
+  for (const o of options) {
+    const d = (o as Obj).DefElem as Obj | undefined;
+    if (d?.defname !== 'analyze') continue;
+    if (d.arg === undefined) {
+      analyse = true;
+      continue;
+    }
+    const arg = d.arg as Obj;
+    const text = stringNode(arg) ?? (arg.Boolean ? String((arg.Boolean as Obj).boolval === true) : undefined);
+    const intNode = arg.Integer as Obj | undefined;
+    const value = text !== undefined ? parseBool(text) : intNode ? intNode.ival !== 0 && intNode.ival !== undefined : undefined;
+    analyse = value ?? true;
+  }
+  return analyse;
+}
