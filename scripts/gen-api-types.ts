@@ -257,7 +257,11 @@ function defaultDoc(schema: OpenApiSchema): string[] {
   return schema.default === undefined ? [] : [`@defaultValue ${JSON.stringify(schema.default)}`];
 }
 
-export function generateTypes(crds: readonly CrdInfo[]): string {
+/** The CRDs in file order, whatever order they were given in, so the output is stable. */
+const inFileOrder = (crds: readonly CrdInfo[]) => [...crds].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+
+export function generateTypes(unordered: readonly CrdInfo[]): string {
+  const crds = inFileOrder(unordered);
   const emitter = new TypeEmitter();
   for (const crd of crds) emitter.emitKind(crd);
   const kinds = crds.map((c) => c.kind);
@@ -288,7 +292,8 @@ export function stripDescriptions(schema: OpenApiSchema): OpenApiSchema {
   return out as OpenApiSchema;
 }
 
-export function generateSchemas(crds: readonly CrdInfo[]): string {
+export function generateSchemas(unordered: readonly CrdInfo[]): string {
+  const crds = inFileOrder(unordered);
   const kinds = crds.map((c) => c.kind);
   const schemas: Obj = {};
   const info: Obj = {};

@@ -922,6 +922,7 @@ export const crdSchemas: Readonly<Record<ApiKind, OpenApiSchema>> = {
           },
           "headHash": {
             "type": "string",
+            "maxLength": 64,
             "pattern": "^[0-9a-f]{64}$"
           }
         },
@@ -1517,10 +1518,12 @@ export const crdSchemas: Readonly<Record<ApiKind, OpenApiSchema>> = {
           },
           "previousHash": {
             "type": "string",
+            "maxLength": 64,
             "pattern": "^[0-9a-f]{64}$"
           },
           "hash": {
             "type": "string",
+            "maxLength": 64,
             "pattern": "^[0-9a-f]{64}$"
           },
           "events": {
