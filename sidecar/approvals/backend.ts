@@ -1,0 +1,34 @@
+// Approval backends: where a held command waits for a person. Standalone mode decides locally (admin API, or
+// `kubectl-portcullis approve --local`); the operator-backed backend (ApprovalRequest objects) implements the same
+// interface in cluster mode.
+
+export interface ApprovalRequestInput {
+  readonly policy: string;
+  readonly rule: string;
+  readonly resource: string;
+  readonly session: string;
+  readonly pod?: string;
+  /** The token subject of the agent: it can never approve its own request. */
+  readonly requester: string;
+  /** Redacted command text. */
+  readonly command: string;
+  readonly fingerprint: string;
+  readonly timeoutMs: number;
+  readonly approvers: { readonly users: readonly string[]; readonly groups: readonly string[] };
+}
+
+export type ApprovalOutcome =
+  | { readonly outcome: 'approved'; readonly by: string; readonly reason?: string }
+  | { readonly outcome: 'denied'; readonly by: string; readonly reason?: string }
+  | { readonly outcome: 'expired' };
+
+export interface PendingApproval {
+  readonly id: string;
+  readonly request: ApprovalRequestInput;
+  /** Resolves when decided or expired; never rejects (a backend failure is an expiry: fail closed). */
+  readonly result: Promise<ApprovalOutcome>;
+}
+
+export interface ApprovalBackend {
+  request(input: ApprovalRequestInput): PendingApproval;
+}
