@@ -13,7 +13,6 @@ export interface AgentPolicy {
   apiVersion: 'portcullis.dev/v1alpha1';
   /** Kind is a string value representing the REST resource this object represents (AgentPolicy). */
   kind: 'AgentPolicy';
-  /** Standard object metadata. */
   metadata: ObjectMeta;
   /** The agents the policy applies to, who they may act as, and the rules per resource. */
   spec: AgentPolicySpec;
@@ -343,7 +342,6 @@ export interface AgentSession {
   apiVersion: 'portcullis.dev/v1alpha1';
   /** Kind is a string value representing the REST resource this object represents (AgentSession). */
   kind: 'AgentSession';
-  /** Standard object metadata. */
   metadata: ObjectMeta;
   /** Who connected where, and when. Immutable. */
   spec: AgentSessionSpec;
@@ -412,7 +410,6 @@ export interface ApprovalRequest {
   apiVersion: 'portcullis.dev/v1alpha1';
   /** Kind is a string value representing the REST resource this object represents (ApprovalRequest). */
   kind: 'ApprovalRequest';
-  /** Standard object metadata. */
   metadata: ObjectMeta;
   /** The held command and where it came from. Immutable. */
   spec: ApprovalRequestSpec;
@@ -477,7 +474,6 @@ export interface ProtectedResource {
   apiVersion: 'portcullis.dev/v1alpha1';
   /** Kind is a string value representing the REST resource this object represents (ProtectedResource). */
   kind: 'ProtectedResource';
-  /** Standard object metadata. */
   metadata: ObjectMeta;
   /** What the resource is, where it lives, how the sidecar authenticates to it and how agents find it. */
   spec: ProtectedResourceSpec;
@@ -661,7 +657,6 @@ export interface SessionChunk {
   apiVersion: 'portcullis.dev/v1alpha1';
   /** Kind is a string value representing the REST resource this object represents (SessionChunk). */
   kind: 'SessionChunk';
-  /** Standard object metadata; ownerReferences name the AgentSession. */
   metadata: ObjectMeta;
   /** The chunk's place in the chain and its events. Immutable. */
   spec: SessionChunkSpec;
