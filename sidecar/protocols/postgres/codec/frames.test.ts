@@ -229,3 +229,23 @@ describe('startup-phase helpers', () => {
     assert.deepEqual(r.takeBuffered(), Buffer.from([1, 2]));
   });
 });
+
+describe('memory', () => {
+  it('keeps no consumed chunks while a partial message is always pending', () => {
+    const row = backendSamples.find((s) => s.expected.kind === 'DataRow')?.frame as Buffer;
+    const stream = Buffer.concat(Array.from({ length: 1000 }, () => row));
+    const r = new BackendReader();
+    const queue = (r as unknown as { chunks: Buffer[] }).chunks;
+    let seen = 0;
+    let maxQueued = 0;
+    for (let at = 0; at < stream.length; at += 37) {
+      r.push(stream.subarray(at, at + 37));
+      maxQueued = Math.max(maxQueued, queue.filter((c) => c.length > 0).length);
+      while (r.next() !== NO_MESSAGE) seen++;
+    }
+    assert.equal(seen, 1000);
+    // A row is longer than a chunk, so at most the chunks of one row plus the new one are held.
+    assert.ok(maxQueued <= Math.ceil(row.length / 37) + 1, `${maxQueued} chunks held`);
+    assert.ok(queue.length <= Math.ceil(row.length / 37) + 1, `queue of ${queue.length}`);
+  });
+});

@@ -54,6 +54,12 @@ export abstract class MessageReader {
   /** Appends bytes read from the socket. The reader keeps a reference: the caller must not reuse the chunk. */
   push(chunk: Buffer): void {
     if (chunk.length === 0 || this.failure !== undefined) return;
+    // Drop consumed chunks first: with a partial message always pending at the tail of a stream, the queue
+    // would otherwise never drain to empty and would keep every chunk ever pushed.
+    if (this.head > 0) {
+      this.chunks.splice(0, this.head);
+      this.head = 0;
+    }
     this.chunks.push(chunk);
     this.avail += chunk.length;
   }
@@ -191,6 +197,7 @@ export abstract class MessageReader {
 
   private dropHead(): void {
     this.pos = 0;
+    this.chunks[this.head] = EMPTY; // release the consumed chunk now, not at the next push
     if (++this.head === this.chunks.length) {
       this.chunks.length = 0;
       this.head = 0;
