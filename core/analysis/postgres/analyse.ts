@@ -62,26 +62,17 @@
 // change client_encoding or standard_conforming_strings (SET, RESET, SET NAMES, set_config, or set_config with a
 // computed setting name) are `forbidden`. An unknown statement type is `other` and is still walked for relations and
 // functions.
-import { loadModule, parseSync } from 'libpg-query';
+import { parseSync } from 'libpg-query';
 import type { SqlPart } from '../command.ts';
 import { SessionTracker } from './session-tracker.ts';
 import type { PgTrackedState } from './session-tracker.ts';
+import { parserReady } from './parser.ts';
 import { makePart, StatementWalker, Unanalysable } from './statement-walker.ts';
 import { defaultPgLimits } from './types.ts';
 import type { PgAnalysis, PgAnalysisLimits, PgSessionState } from './types.ts';
 
 export type { PgTrackedState } from './session-tracker.ts';
-
-let ready = false;
-let loading: Promise<void> | undefined;
-
-/** Loads the parser's WASM module; call once (later calls share the first) before analysePostgres. */
-export async function initPostgresParser(): Promise<void> {
-  loading ??= loadModule().then(() => {
-    ready = true;
-  });
-  await loading;
-}
+export { initPostgresParser } from './parser.ts';
 
 interface RawStmt {
   stmt?: unknown;
@@ -92,7 +83,7 @@ interface RawStmt {
  * parser was not initialised (initPostgresParser).
  */
 export function analysePostgres(sql: string, state: PgSessionState, limits: PgAnalysisLimits = defaultPgLimits): PgAnalysis {
-  if (!ready) throw new Error('PostgreSQL parser not initialised: await initPostgresParser() first');
+  if (!parserReady()) throw new Error('PostgreSQL parser not initialised: await initPostgresParser() first');
   // UTF-8 length without encoding: a string can be at most 3 bytes per UTF-16 unit, so most texts skip the count.
   if (sql.length * 3 > limits.maxBytes && Buffer.byteLength(sql, 'utf8') > limits.maxBytes) {
     return failed(state, `the statement is larger than the limit of ${limits.maxBytes} bytes`);

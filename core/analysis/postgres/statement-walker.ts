@@ -132,7 +132,8 @@ export class StatementWalker {
     this.depth = 0;
     const parts = new PartList();
     const kind = this.unit(stmt, parts, undefined);
-    if (parts.size === 0) parts.add(kind);
+    // A statement always shows its own kind: `CALL p((SELECT x FROM t))` is (call) + (select, t), never just a read.
+    if (!parts.kinds.includes(kind)) parts.add(kind);
     // set_config('search_path', …) takes effect once the statement has run: later statements see it.
     const pending = this.pendingPath as { value: SearchPathValue; local: boolean } | undefined; // set during the walk
     if (pending) this.session.setPath(pending.value, pending.local);
@@ -152,7 +153,7 @@ export class StatementWalker {
   private embedded(stmt: unknown, scope: CteScope | undefined): PartList {
     const inner = new PartList();
     const kind = this.unit(stmt, inner, scope);
-    if (inner.size === 0) inner.add(kind);
+    if (!inner.kinds.includes(kind)) inner.add(kind);
     return inner;
   }
 
@@ -339,6 +340,13 @@ export class StatementWalker {
         return body.is_grant === true ? 'grant' : 'revoke';
       case 'AlterDefaultPrivilegesStmt':
         return 'alter_default_privileges';
+      // Settings stored for later sessions or the server: not a change of this session's search_path.
+      case 'AlterSystemStmt':
+        return 'alter_system';
+      case 'AlterRoleSetStmt':
+        return 'alter_role';
+      case 'AlterDatabaseSetStmt':
+        return 'alter_database';
       case 'CreateSchemaStmt':
         return this.createSchema(body, parts, scope);
       case 'DefineStmt':
@@ -390,11 +398,11 @@ export class StatementWalker {
 
   private insert(body: Obj, parts: PartList, scope: CteScope | undefined): string {
     const inner = this.withScope(body.withClause, parts, scope);
-    const target = this.relation(body.relation as Obj | undefined);
-    parts.add('insert', target);
+    const rel = body.relation as Obj | undefined;
+    this.targetParts('insert', rel, parts, false);
     const conflict = body.onConflictClause as Obj | undefined;
     // DO UPDATE touches only the conflicting row: an update part, never unbounded.
-    if (conflict?.action === 'ONCONFLICT_UPDATE') parts.add('update', target, false);
+    if (conflict?.action === 'ONCONFLICT_UPDATE') this.targetParts('update', rel, parts, false);
     this.fieldsExcept(body, parts, inner, 'withClause', 'relation');
     return 'insert';
   }
@@ -402,18 +410,17 @@ export class StatementWalker {
   private updateOrDelete(kind: 'update' | 'delete', body: Obj, parts: PartList, scope: CteScope | undefined): string {
     const inner = this.withScope(body.withClause, parts, scope);
     const rel = body.relation as Obj | undefined;
-    const target = this.relation(rel);
     // Walk first: the walk enforces the depth limit, so the WHERE scan below runs on a tree of bounded depth.
     this.fieldsExcept(body, parts, inner, 'withClause', 'relation');
     const others = kind === 'update' ? body.fromClause : body.usingClause;
     const bounded = boundsTarget(body.whereClause, rel ?? {}, Array.isArray(others) && others.length > 0);
-    parts.add(kind, target, !bounded);
+    this.targetParts(kind, rel, parts, !bounded);
     return kind;
   }
 
   private merge(body: Obj, parts: PartList, scope: CteScope | undefined): string {
     const inner = this.withScope(body.withClause, parts, scope);
-    parts.add('merge', this.relation(body.relation as Obj | undefined));
+    this.targetParts('merge', body.relation as Obj | undefined, parts, false);
     this.fieldsExcept(body, parts, inner, 'withClause', 'relation');
     return 'merge';
   }
@@ -711,10 +718,16 @@ export class StatementWalker {
     this.addRelationParts('select', rv, parts);
   }
 
-  private addRelationParts(kind: string, rv: Obj, parts: PartList): void {
-    parts.add(kind, this.relation(rv));
+  private addRelationParts(kind: string, rv: Obj, parts: PartList, unbounded = false): void {
+    parts.add(kind, this.relation(rv), unbounded);
     const alt = this.possibleTempAlternative(rv);
-    if (alt !== undefined) parts.add(kind, alt);
+    if (alt !== undefined) parts.add(kind, alt, unbounded);
+  }
+
+  /** The relation a DML statement writes (never a CTE, even when a CTE of that name is visible). */
+  private targetParts(kind: string, rv: Obj | undefined, parts: PartList, unbounded: boolean): void {
+    if (rv === undefined) parts.add(kind, undefined, unbounded);
+    else this.addRelationParts(kind, rv, parts, unbounded);
   }
 
   /** `schema.name` of an existing relation named by a RangeVar (a DML target, a DDL object, a read). */
