@@ -448,7 +448,7 @@ export interface ApprovalRequestSpec {
 
 /** The decision. Pending until a person approves or denies it or it expires; once decided it never changes. */
 export interface ApprovalRequestStatus {
-  /** Pending, Approved, Denied or Expired. Pending → Approved | Denied | Expired, then final. */
+  /** Pending (also while absent), Approved, Denied or Expired. Pending → Approved | Denied | Expired, then final. */
   phase?: ApprovalPhase;
   /**
    * The user who decided, stamped by the operator's admission webhook from the API server's authenticated user (any
@@ -461,7 +461,7 @@ export interface ApprovalRequestStatus {
   reason?: string;
 }
 
-/** Pending, Approved, Denied or Expired. Pending → Approved | Denied | Expired, then final. */
+/** Pending (also while absent), Approved, Denied or Expired. Pending → Approved | Denied | Expired, then final. */
 export type ApprovalPhase = "Pending" | "Approved" | "Denied" | "Expired";
 
 /**
