@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Builds the pinned control-plane binaries from the Go module proxy into
+#   ${PORTCULLIS_CACHE:-~/.cache/portcullis}/<versions>/bin
+# Each binary carries a recipe stamp; when every stamp matches, this returns at once without touching Go.
+# Kubernetes cannot be `go install`ed (its go.mod replaces the staging modules with ./staging paths), so a
+# throwaway module requires k8s.io/kubernetes and replaces every staging module with the same release's v0.x tag.
+#   build.sh --print-env   also prints BIN_DIR=… and the pinned versions on stdout (for e2e/lib/cluster.ts);
+#                          all progress goes to stderr.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+# Bump when flags or steps change so cached binaries built the old way are rebuilt.
+RECIPE_REVISION=1
+PARALLELISM="${PORTCULLIS_BUILD_PARALLELISM:-2}"
+LOG_DIR="$VERSION_DIR/logs"
+SRC_DIR="$VERSION_DIR/src"
+STAMP_DIR="$BIN_DIR/.stamps"
+export GOWORK=off CGO_ENABLED=0 GOTOOLCHAIN=local
+
+PRINT_ENV=0
+[[ "${1:-}" == --print-env ]] && PRINT_ENV=1
+print_env() {
+  ((PRINT_ENV)) || return 0
+  printf 'BIN_DIR=%s\nK8S_VERSION=%s\nETCD_VERSION=%s\nKWOK_VERSION=%s\nHELM_VERSION=%s\n' \
+    "$BIN_DIR" "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$HELM_VERSION"
+}
+
+recipe() { printf '%s rev=%s cgo=0 trimpath\n' "$VERSIONS_KEY" "$RECIPE_REVISION"; }
+stamp_ok() { [[ -x "$BIN_DIR/$1" && -f "$STAMP_DIR/$1" && "$(cat "$STAMP_DIR/$1")" == "$(recipe)" ]]; }
+
+# kwok's Stage definitions (node-fast, node-heartbeat-with-lease, pod-fast) ship in its module, not its binary's
+# flags: they are copied next to the binaries so starting a cluster never needs Go or the module cache.
+STAGES_DIR="$VERSION_DIR/kwok-stages"
+KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+stages_ok() { [[ -f "$STAGES_DIR/.complete" ]]; }
+
+all_stamps_ok() {
+  local b
+  for b in "${BINARIES[@]}"; do stamp_ok "$b" || return 1; done
+  stages_ok
+}
+
+if all_stamps_ok; then
+  log "binaries up to date in $BIN_DIR"
+  print_env
+  exit 0
+fi
+
+mkdir -p "$BIN_DIR" "$LOG_DIR" "$SRC_DIR" "$STAMP_DIR"
+# Two suites (or a user and CI) building at once would race on the same output files.
+exec 9>"$VERSION_DIR/.build.lock"
+if ! flock -n 9; then
+  log "another build of $VERSIONS_KEY is running; waiting for it"
+  flock 9
+  if all_stamps_ok; then log "binaries up to date in $BIN_DIR"; print_env; exit 0; fi
+fi
+
+find_go
+BUILD_START=$SECONDS
+log "building $VERSIONS_KEY with $("$GO" env GOVERSION) (-p $PARALLELISM); logs in $LOG_DIR"
+log "a cold build compiles Kubernetes from source and takes a while; progress is printed every 30s"
+
+elapsed() { local s=$((SECONDS - $1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# run_step NAME LOG CMD... runs CMD with its output in LOG and a heartbeat on stderr, failing with the log tail.
+run_step() {
+  local name="$1" logfile="$2"
+  shift 2
+  local start=$SECONDS
+  log "→ $name"
+  "$@" >"$logfile" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    # Short sleeps keep a finished step from waiting out the whole heartbeat interval.
+    local i
+    for i in $(seq 1 30); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 1
+    done
+    if kill -0 "$pid" 2>/dev/null; then log "  … still on $name ($(elapsed "$start"))"; fi
+  done
+  local rc=0
+  wait "$pid" || rc=$?
+  if ((rc != 0)); then
+    printf '[cluster] ---- last lines of %s ----\n' "$logfile" >&2
+    tail -n 25 "$logfile" >&2 || true
+    die "$name failed (exit $rc) after $(elapsed "$start"); full log: $logfile. Check network access to the Go module proxy and free disk space, then rerun 'make cluster-build'."
+  fi
+  log "  ✓ $name ($(elapsed "$start"))"
+}
+
+# info_time prints the release timestamp the module proxy records for MODULE@VERSION (used as buildDate, so
+# rebuilding gives the same binary).
+info_time() {
+  local info
+  info="$("$GO" mod download -json "$1@$2" | sed -n -E 's/^[[:space:]]*"Info": "(.*)",?$/\1/p')"
+  sed -n -E 's/.*"Time": *"([^"]+)".*/\1/p' "$info"
+}
+gomod_of() { "$GO" mod download -json "$1@$2" | sed -n -E 's/^[[:space:]]*"GoMod": "(.*)",?$/\1/p'; }
+
+K8S_MOD_DIR="$SRC_DIR/k8s"
+prepare_k8s_module() {
+  [[ -f "$K8S_MOD_DIR/.ready" ]] && return 0
+  rm -rf "$K8S_MOD_DIR" && mkdir -p "$K8S_MOD_DIR"
+  local kube_gomod staging
+  kube_gomod="$(gomod_of k8s.io/kubernetes "$K8S_VERSION")"
+  [[ -f "$kube_gomod" ]] || die "could not fetch k8s.io/kubernetes@$K8S_VERSION from the Go module proxy ($("$GO" env GOPROXY))"
+  # The staging list changes between releases (1.36 added cri-streaming and streaming): read it, don't hard-code it.
+  staging="$(sed -n -E 's#^[[:space:]]*(k8s\.io/[A-Za-z0-9._-]+) => \./staging/src/.*#\1#p' "$kube_gomod")"
+  [[ -n "$staging" ]] || die "found no staging replace directives in $kube_gomod"
+  {
+    echo "// Generated by e2e/cluster/build.sh: builds Kubernetes $K8S_VERSION from the module proxy."
+    echo "module portcullis.local/k8s-build"
+    echo
+    grep -E '^go [0-9]' "$kube_gomod"
+    grep -E '^godebug ' "$kube_gomod" || true
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    echo "replace ("
+    local m
+    for m in $staging; do printf '\t%s => %s %s\n' "$m" "$m" "$STAGING_VERSION"; done
+    echo ")"
+  } >"$K8S_MOD_DIR/go.mod"
+  (
+    cd "$K8S_MOD_DIR"
+    "$GO" get \
+      "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" \
+      "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+    # Fail closed if the graph moved etcd or Kubernetes off the pins (a newer requirement would win in MVS).
+    local got
+    got="$("$GO" list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
+    [[ "$got" == "$ETCD_VERSION" ]] || { echo "etcd server resolved to $got, pinned $ETCD_VERSION" >&2; exit 1; }
+    got="$("$GO" list -m -f '{{.Version}}' k8s.io/kubernetes)"
+    [[ "$got" == "$K8S_VERSION" ]] || { echo "k8s.io/kubernetes resolved to $got, pinned $K8S_VERSION" >&2; exit 1; }
+  )
+  touch "$K8S_MOD_DIR/.ready"
+}
+
+k8s_ldflags() {
+  local date major=1 minor="$K8S_MINOR" pkg flags="-s -w"
+  date="$(info_time k8s.io/kubernetes "$K8S_VERSION")"
+  # The module proxy carries no git commit, so gitCommit stays empty; the version, date and state are real.
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitCommit= -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
+  done
+  printf '%s' "$flags"
+}
+
+# install_bin NAME SRC: moves a freshly built binary into place and records its recipe.
+install_bin() {
+  mv -f "$2" "$BIN_DIR/$1"
+  recipe >"$STAMP_DIR/$1"
+}
+
+# check_version NAME EXPECTED CMD...: refuses a binary whose version output lacks the pinned release.
+check_version() {
+  local name="$1" want="$2" out
+  shift 2
+  out="$("$@" 2>&1 || true)"
+  if ! grep -qF -- "$want" <<<"$out"; then
+    rm -f "$STAMP_DIR/$name"
+    die "$name reports '$(head -n 3 <<<"$out" | tr '\n' ' ')', expected $want; version stamping failed. Log: $LOG_DIR/$name.log"
+  fi
+}
+
+# Module queries must not be influenced by whatever go.mod surrounds the caller.
+cd "$SRC_DIR"
+TMP_OUT="$VERSION_DIR/tmp"
+mkdir -p "$TMP_OUT"
+
+build_k8s_binary() {
+  local name="$1" pkg="$2"
+  stamp_ok "$name" && return 0
+  run_step "$name" "$LOG_DIR/$name.log" \
+    bash -c 'cd "$1" && "$2" build -p "$3" -trimpath -ldflags "$4" -o "$5" "$6"' _ \
+    "$K8S_MOD_DIR" "$GO" "$PARALLELISM" "$LDFLAGS_K8S" "$TMP_OUT/$name" "$pkg"
+  install_bin "$name" "$TMP_OUT/$name"
+}
+
+need_k8s=0
+for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do stamp_ok "$b" || need_k8s=1; done
+if ((need_k8s)); then
+  run_step "resolve k8s.io/kubernetes $K8S_VERSION module graph" "$LOG_DIR/k8s-modules.log" prepare_k8s_module
+  LDFLAGS_K8S="$(k8s_ldflags)"
+  # etcd's version is a constant in go.etcd.io/etcd/api/v3/version, so it needs no stamping.
+  build_k8s_binary etcd go.etcd.io/etcd/server/v3
+  build_k8s_binary kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+  build_k8s_binary kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
+  build_k8s_binary kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
+  build_k8s_binary kubectl k8s.io/kubernetes/cmd/kubectl
+fi
+
+# kwok and helm have no replace directives, so `go install pkg@version` works (into a temp GOBIN, then moved).
+if ! stamp_ok kwok; then
+  kwok_flags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VERSION#v}"
+  run_step kwok "$LOG_DIR/kwok.log" \
+    env GOBIN="$TMP_OUT" "$GO" install -p "$PARALLELISM" -trimpath -ldflags "$kwok_flags" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  install_bin kwok "$TMP_OUT/kwok"
+fi
+
+if ! stages_ok; then
+  kwok_src="$("$GO" mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n -E 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p')"
+  [[ -d "$kwok_src/kustomize/stage" ]] || die "kwok module source not found (got '$kwok_src'); rerun with network access to the Go module proxy"
+  rm -rf "$STAGES_DIR.tmp" && mkdir -p "$STAGES_DIR.tmp"
+  for stage in "${KWOK_STAGES[@]}"; do
+    [[ -f "$kwok_src/kustomize/stage/$stage" ]] || die "kwok $KWOK_VERSION has no stage $stage"
+    cp "$kwok_src/kustomize/stage/$stage" "$STAGES_DIR.tmp/"
+  done
+  chmod 644 "$STAGES_DIR.tmp"/*.yaml
+  touch "$STAGES_DIR.tmp/.complete"
+  rm -rf "$STAGES_DIR" && mv "$STAGES_DIR.tmp" "$STAGES_DIR"
+  log "kwok stages copied to $STAGES_DIR"
+fi
+
+if ! stamp_ok helm; then
+  # Like Helm's Makefile: its default Kubernetes version (offline `helm template`, lint deprecations) is derived
+  # from the client-go it is built with, so `helm template` answers what a real release binary answers.
+  helm_gomod="$(gomod_of helm.sh/helm/v3 "$HELM_VERSION")"
+  client_go="$(sed -n -E 's#^[[:space:]]*k8s\.io/client-go v0\.([0-9]+)\..*#\1#p' "$helm_gomod" | head -n 1)"
+  [[ -n "$client_go" ]] || die "cannot read k8s.io/client-go from $helm_gomod"
+  helm_commit_date="$(info_time helm.sh/helm/v3 "$HELM_VERSION")"
+  helm_flags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.metadata="
+  helm_flags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    helm_flags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$client_go"
+  done
+  log "helm $HELM_VERSION (released $helm_commit_date) defaults to Kubernetes v1.$client_go like the upstream binary"
+  run_step helm "$LOG_DIR/helm.log" \
+    env GOBIN="$TMP_OUT" "$GO" install -p "$PARALLELISM" -trimpath -ldflags "$helm_flags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  install_bin helm "$TMP_OUT/helm"
+fi
+
+check_version etcd "etcd Version: ${ETCD_VERSION#v}" "$BIN_DIR/etcd" --version
+check_version kube-apiserver "Kubernetes $K8S_VERSION" "$BIN_DIR/kube-apiserver" --version
+check_version kube-controller-manager "Kubernetes $K8S_VERSION" "$BIN_DIR/kube-controller-manager" --version
+check_version kube-scheduler "Kubernetes $K8S_VERSION" "$BIN_DIR/kube-scheduler" --version
+check_version kubectl "Client Version: $K8S_VERSION" "$BIN_DIR/kubectl" version --client
+check_version kwok "${KWOK_VERSION#v}" "$BIN_DIR/kwok" --version
+check_version helm "$HELM_VERSION" "$BIN_DIR/helm" version --short
+rmdir "$TMP_OUT" 2>/dev/null || true
+log "built $VERSIONS_KEY in $(elapsed "$BUILD_START"); binaries in $BIN_DIR ($(du -sh "$BIN_DIR" | cut -f1))"
+print_env
