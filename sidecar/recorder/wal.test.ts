@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import type { EventInput } from '../../core/audit/events.ts';
+import { readWal } from './read.ts';
+import { Recorder, RecorderClosedError, RecorderFullError, WAL_FILE } from './wal.ts';
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-wal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const command = (text: string): EventInput => ({ type: 'command', command: text, action: 'allow', reasons: [], forwarded: true });
+
+test('events are numbered per session, stamped, and read back in order', async (t) => {
+  const dir = tempDir(t);
+  const recorder = new Recorder({ dir });
+  const a = recorder.session('s-a');
+  const b = recorder.session('s-b');
+  assert.deepEqual([a.record(command('select 1')), b.record(command('select 2')), a.record(command('select 3'))], [1, 1, 2]);
+  recorder.close();
+  const { events, problems } = await readWal(join(dir, WAL_FILE));
+  assert.deepEqual(problems, []);
+  assert.deepEqual(events.map((e) => [e.session, e.seq, e.type === 'command' ? e.command : '']), [
+    ['s-a', 1, 'select 1'],
+    ['s-b', 1, 'select 2'],
+    ['s-a', 2, 'select 3'],
+  ]);
+  for (const e of events) assert.ok(Math.abs(Date.parse(e.time) - Date.now()) < 60_000);
+});
+
+test('the file is created 0600 and an existing wider file is narrowed to 0600', (t) => {
+  const dir = tempDir(t);
+  new Recorder({ dir }).close();
+  assert.equal(statSync(join(dir, WAL_FILE)).mode & 0o777, 0o600);
+  chmodSync(join(dir, WAL_FILE), 0o644);
+  new Recorder({ dir }).close();
+  assert.equal(statSync(join(dir, WAL_FILE)).mode & 0o777, 0o600);
+  const fresh = join(dir, 'nested', 'records');
+  new Recorder({ dir: fresh }).close();
+  assert.equal(statSync(fresh).mode & 0o777, 0o700);
+});
+
+test('a torn last line is terminated on start so the next event starts on its own line', async (t) => {
+  const cases = [
+    { name: 'torn tail', existing: '{"type":"command","session":"s-old","seq":1,"time":"2025-01-01T00:00:00Z","command":"sel', repaired: true, problems: [2] },
+    { name: 'clean file', existing: '', repaired: false, problems: [] },
+    { name: 'complete last line', existing: '\n', repaired: false, problems: [] },
+  ];
+  for (const c of cases) {
+    const dir = tempDir(t);
+    const complete = `${JSON.stringify({ type: 'command', session: 's-old', seq: 1, time: '2025-01-01T00:00:00Z', command: 'select 0', action: 'allow', reasons: [], forwarded: true })}\n`;
+    writeFileSync(join(dir, WAL_FILE), complete + c.existing);
+    const recorder = new Recorder({ dir });
+    assert.equal(recorder.repairedTornTail, c.repaired, c.name);
+    recorder.session('s-new').record(command('select 42'));
+    recorder.close();
+    const { events, problems } = await readWal(join(dir, WAL_FILE));
+    assert.deepEqual(events.map((e) => e.session), ['s-old', 's-new'], c.name);
+    assert.deepEqual(problems.map((p) => p.line), c.problems, c.name);
+    if (c.repaired) assert.equal(problems[0]?.kind, 'invalid-json', 'a repaired torn line is now a terminated bad line');
+  }
+});
+
+test('beyond maxBytes events are refused, nothing partial is written and no sequence number is used up', async (t) => {
+  const dir = tempDir(t);
+  const small = `${'x'.repeat(10)}`;
+  const probe = new Recorder({ dir: join(dir, 'probe') });
+  probe.session('s').record(command(small));
+  probe.close();
+  const oneEvent = statSync(join(dir, 'probe', WAL_FILE)).size;
+
+  // Multi-byte text: the bound is in bytes, not characters.
+  const recorder = new Recorder({ dir, maxBytes: oneEvent * 2 + 5 });
+  const session = recorder.session('s');
+  assert.equal(session.record(command(small)), 1);
+  assert.throws(() => session.record(command('é'.repeat(10))), RecorderFullError);
+  assert.equal(session.record(command(small)), 2, 'the refused event did not take a number');
+  assert.throws(() => session.record(command(small)), RecorderFullError);
+  assert.equal(recorder.bytes, oneEvent * 2);
+  recorder.close();
+  assert.equal(statSync(join(dir, WAL_FILE)).size, oneEvent * 2);
+  assert.throws(() => session.record(command(small)), RecorderClosedError);
+  const { events, problems } = await readWal(join(dir, WAL_FILE));
+  assert.deepEqual([events.length, problems.length], [2, 0]);
+});
+
+test('sync and close are safe to repeat', (t) => {
+  const recorder = new Recorder({ dir: tempDir(t) });
+  const session = recorder.session('s');
+  session.sync();
+  session.record(command('select 1'));
+  session.sync();
+  session.sync();
+  recorder.close();
+  recorder.close();
+  session.sync();
+});
+
+test('kill -9 mid-write loses no event the writer reported as written, and a restart appends cleanly', async (t) => {
+  const dir = tempDir(t);
+  const child = fork(new URL('./testdata/append-until-killed.ts', import.meta.url), [dir, 's-killed'], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const reported: number[] = [];
+  const exited = once(child, 'exit');
+  child.on('message', (m: { seq: number }) => {
+    reported.push(m.seq);
+    if (reported.length === 400) child.kill('SIGKILL');
+  });
+  const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+  assert.equal(signal, 'SIGKILL', `child ended on its own (code ${code}): ${stderr}`);
+  assert.ok(reported.length >= 400);
+
+  const before = await readWal(join(dir, WAL_FILE));
+  const written = new Set(before.events.filter((e) => e.session === 's-killed').map((e) => e.seq));
+  const missing = reported.filter((seq) => !written.has(seq));
+  assert.deepEqual(missing, [], 'every reported event is in the file');
+  // Only the very last line can be torn.
+  const lines = readFileSync(join(dir, WAL_FILE), 'utf8').split('\n').length;
+  for (const p of before.problems) assert.ok(p.kind === 'torn-tail' && p.line === lines, JSON.stringify(p));
+
+  // Start again over the same file, as a restarted sidecar would.
+  const recorder = new Recorder({ dir });
+  recorder.session('s-after').record(command('select after restart'));
+  recorder.close();
+  const after = await readWal(join(dir, WAL_FILE));
+  assert.equal(after.events.at(-1)?.session, 's-after');
+  assert.equal(after.events.length, before.events.length + 1);
+  assert.ok(after.problems.every((p) => p.kind === 'invalid-json'), 'a torn line, if any, is now an ordinary bad line');
+});
+
+test('appending to a file another writer left unterminated works for a second recorder too', async (t) => {
+  const dir = tempDir(t);
+  appendFileSync(join(dir, WAL_FILE), '{"partial":');
+  for (const id of ['s-1', 's-2']) {
+    const r = new Recorder({ dir });
+    r.session(id).record(command(`select '${id}'`));
+    r.close();
+  }
+  const { events, problems } = await readWal(join(dir, WAL_FILE));
+  assert.deepEqual(events.map((e) => e.session), ['s-1', 's-2']);
+  assert.deepEqual(problems.map((p) => [p.line, p.kind]), [[1, 'invalid-json']]);
+});

@@ -1,0 +1,164 @@
+// The write-ahead file: every audit event is appended (one JSON line, one write(2)) before the command it describes
+// is forwarded, so a killed sidecar never loses a command the server saw — the kernel has the bytes once write()
+// returns. fsync is batched (every `syncIntervalMs` and at session end), never one per command.
+//
+// Torn lines: a crash (or a failed write) can leave a last line without its newline. Appending after it would glue
+// the next event onto the torn one and lose both, so the constructor ends an unterminated file with "\n" first and a
+// failed append makes the next one start on a new line. Readers report the torn line and carry on.
+import { closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuditEvent, EventInput } from '../../core/audit/events.ts';
+
+export const WAL_FILE = 'events.wal.jsonl';
+
+export interface RecorderOptions {
+  readonly dir: string;
+  readonly syncIntervalMs?: number;
+  /** Upper bound of the write-ahead file in bytes; beyond it, new commands are refused (failureMode closed). */
+  readonly maxBytes?: number;
+}
+
+/** Any refusal to record: the caller must refuse the command rather than run it unrecorded. */
+export class RecorderError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+/** The file reached its bound. */
+export class RecorderFullError extends RecorderError {}
+/** The recorder was closed (shutdown). */
+export class RecorderClosedError extends RecorderError {}
+/** write(2) or fsync(2) failed; the cause is attached. */
+export class RecorderWriteError extends RecorderError {}
+
+const NEWLINE = 0x0a;
+
+export class Recorder {
+  readonly #fd: number;
+  readonly #timer: NodeJS.Timeout;
+  readonly #maxBytes: number;
+  #bytes: number;
+  #dirty = false;
+  #closed = false;
+  /** Set when a write may have left a partial line: the next append starts with a newline. */
+  #unterminated = false;
+  /** A failed background fsync: durability is no longer known, so every later append is refused. */
+  #syncError: Error | undefined;
+  readonly path: string;
+  /** true when the file ended in a torn line at start-up and a newline was added after it. */
+  readonly repairedTornTail: boolean;
+
+  constructor(opts: RecorderOptions) {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    this.path = join(opts.dir, WAL_FILE);
+    // 'a+': appends always go to the end (O_APPEND) and the last byte can still be read back.
+    this.#fd = openSync(this.path, 'a+', 0o600);
+    const stat = fstatSync(this.#fd);
+    // The mode given to open() only applies to a new file; an old, wider one is narrowed: records hold statements.
+    if ((stat.mode & 0o777) !== 0o600) fchmodSync(this.#fd, 0o600);
+    this.#bytes = stat.size;
+    this.repairedTornTail = this.#size() > 0 && !this.#endsWithNewline();
+    if (this.repairedTornTail) this.#bytes += writeSync(this.#fd, '\n');
+    this.#maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+    this.#timer = setInterval(() => this.#backgroundSync(), opts.syncIntervalMs ?? 100);
+    this.#timer.unref();
+  }
+
+  /** Appends one event; throws a RecorderError when it cannot (callers refuse the command). */
+  append(event: AuditEvent): void {
+    if (this.#closed) throw new RecorderClosedError('recorder is closed');
+    if (this.#syncError) throw new RecorderWriteError('audit file could not be synced: refusing commands', { cause: this.#syncError });
+    const line = `${this.#unterminated ? '\n' : ''}${JSON.stringify(event)}\n`;
+    const length = Buffer.byteLength(line);
+    if (this.#bytes + length > this.#maxBytes) throw new RecorderFullError('audit buffer full: refusing commands rather than running them unrecorded');
+    let written = 0;
+    try {
+      written = writeSync(this.#fd, line);
+      // A regular file takes the whole line at once; a short write means the disk filled up mid-line. Finish it.
+      if (written < length) {
+        const bytes = Buffer.from(line);
+        while (written < length) written += writeSync(this.#fd, bytes, written);
+      }
+    } catch (error) {
+      this.#unterminated = true;
+      this.#bytes = this.#size();
+      throw new RecorderWriteError(`audit write failed: ${(error as Error).message}`, { cause: error });
+    }
+    this.#unterminated = false;
+    this.#bytes += written;
+    this.#dirty = true;
+  }
+
+  /** fsyncs if anything was appended since the last sync; throws a RecorderWriteError if the kernel reports an error. */
+  sync(): void {
+    if (!this.#dirty || this.#closed) return;
+    this.#dirty = false;
+    try {
+      fsyncSync(this.#fd);
+    } catch (error) {
+      this.#syncError = error as Error;
+      throw new RecorderWriteError(`audit fsync failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Bytes in the file, as far as this recorder knows. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    clearInterval(this.#timer);
+    try {
+      this.sync();
+    } finally {
+      this.#closed = true;
+      closeSync(this.#fd);
+    }
+  }
+
+  /** A per-session writer that numbers events and stamps times. */
+  session(id: string): SessionRecorder {
+    return new SessionRecorder(this, id);
+  }
+
+  #backgroundSync(): void {
+    try {
+      this.sync();
+    } catch {
+      // Remembered in #syncError: the next append refuses its command, which is where the failure is reported.
+    }
+  }
+
+  #size(): number {
+    return fstatSync(this.#fd).size;
+  }
+
+  #endsWithNewline(): boolean {
+    const last = Buffer.alloc(1);
+    return readSync(this.#fd, last, 0, 1, this.#size() - 1) === 1 && last[0] === NEWLINE;
+  }
+}
+
+export class SessionRecorder {
+  readonly #recorder: Recorder;
+  readonly id: string;
+  #seq = 0;
+  constructor(recorder: Recorder, id: string) {
+    this.#recorder = recorder;
+    this.id = id;
+  }
+  /** Records the event and returns its sequence number; throws a RecorderError when it cannot be recorded. */
+  record(event: EventInput): number {
+    const seq = this.#seq + 1;
+    this.#recorder.append({ ...event, session: this.id, seq, time: new Date().toISOString() } as AuditEvent);
+    // Numbered only once written, so a refused event leaves no gap in the session's sequence.
+    this.#seq = seq;
+    return seq;
+  }
+  /** Flushes to disk now (session end). */
+  sync(): void {
+    this.#recorder.sync();
+  }
+}
