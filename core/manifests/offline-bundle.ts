@@ -5,7 +5,7 @@ import { ManifestError } from './load.ts';
 import { compileBundle, type AgentPolicyInput, type ProtectedResourceInput } from '../policy/compile.ts';
 import type { Bundle } from '../policy/bundle.ts';
 import { selectorMatches, type LabelSelector } from '../policy/selector.ts';
-import { validateObject } from '../api/validate.ts';
+import { formatFieldErrors, validateObject } from '../api/validate.ts';
 
 export const apiVersion = 'portcullis.dev/v1alpha1';
 
@@ -32,9 +32,9 @@ export function offlineBundle(manifests: readonly LoadedManifest[], opts: Offlin
     const { object } = m;
     if (object.apiVersion === apiVersion) {
       const errors = validateObject(object);
-      if (errors.length > 0) throw new ManifestError(`${m.source}: ${object.kind} ${nsOf(m)}/${object.metadata.name}: ${errors.join('; ')}`);
-      if (object.kind === 'ProtectedResource') resources.push(withNamespace(object, nsOf(m)));
-      else if (object.kind === 'AgentPolicy') policies.push({ ...withNamespace(object, nsOf(m)), source: m.source });
+      if (errors.length > 0) throw new ManifestError(`${m.source}: ${object.kind} ${nsOf(m)}/${object.metadata.name}: ${formatFieldErrors(errors).join('; ')}`);
+      if (object.kind === 'ProtectedResource') resources.push(withNamespace(object as ProtectedResourceInput, nsOf(m)));
+      else if (object.kind === 'AgentPolicy') policies.push({ ...withNamespace(object as AgentPolicyInput, nsOf(m)), source: m.source });
       // ApprovalRequest, AgentSession, SessionChunk are records, not policy: ignored here.
     } else if (object.apiVersion === 'v1' && object.kind === 'Secret') {
       const byName = secrets.get(nsOf(m)) ?? new Map<string, Record<string, string>>();

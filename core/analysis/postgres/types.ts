@@ -23,6 +23,7 @@ export interface PgAnalysisLimits {
 }
 
 export interface PgAnalysis extends Command {
+  readonly parts: readonly SqlPart[];
   /** Number of top-level statements in the text. */
   readonly statementCount: number;
   /** The session state after the command ran (SET search_path, PREPARE, DEALLOCATE applied in order). */

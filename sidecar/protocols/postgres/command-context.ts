@@ -1,0 +1,26 @@
+// One decided command on its way through the session: what was recorded before it was forwarded, and what its
+// result adds (rows, bytes, masked values, error) when it completes.
+import type { PgAnalysis } from '../../../core/analysis/postgres/types.ts';
+import type { RowMasker } from './result-masking.ts';
+
+export interface CommandContext {
+  /** Sequence number of the recorded command event. */
+  readonly seq: number;
+  readonly text: string;
+  readonly analysis: PgAnalysis;
+  readonly startedAt: bigint;
+  rows: number;
+  bytes: number;
+  masked: number;
+  error?: string;
+  /** Result sets seen so far (a simple Query may have several; each statement ends with CommandComplete). */
+  statementIndex: number;
+  /** The masker of the result set being streamed. */
+  masker?: RowMasker;
+  /** Internal queries of the sidecar (e.g. SHOW search_path): rows go here and never to the agent. */
+  onRow?: (body: Buffer) => void;
+}
+
+export function newCommandContext(seq: number, text: string, analysis: PgAnalysis): CommandContext {
+  return { seq, text, analysis, startedAt: process.hrtime.bigint(), rows: 0, bytes: 0, masked: 0, statementIndex: 0 };
+}

@@ -1,0 +1,50 @@
+// The seam between the PostgreSQL session and masking: for every result set (RowDescription) the session asks the
+// planner for a RowMasker, then hands it each DataRow. A planner that needs the catalog may answer asynchronously;
+// the session then holds the server's stream (never the rows in memory) until the plan is ready.
+import type { FieldDescription } from './codec/index.ts';
+import type { CommandContext } from './command-context.ts';
+
+export interface ResultSource {
+  readonly command: CommandContext;
+  /** Which statement of the command produced the result set (0-based). */
+  readonly statementIndex: number;
+}
+
+export interface RowMasker {
+  /** false: no column of this result set can need masking — rows are forwarded untouched. */
+  readonly active: boolean;
+  /**
+   * The DataRow `buffer[bodyStart, end)`: returns a rewritten DataRow message, or undefined to forward the original.
+   * Sets `lastMasked` to the number of values masked in this row.
+   */
+  maskRow(buffer: Buffer, bodyStart: number, end: number): Buffer | undefined;
+  lastMasked: number;
+  /** COPY … TO STDOUT data (one CopyData message, text format): the rewritten data or undefined. */
+  maskCopyData?(data: Buffer): Buffer | undefined;
+}
+
+export interface ResultPlanner {
+  /** false: this resource masks nothing, so the session never needs row descriptions. */
+  readonly needed: boolean;
+  plan(fields: readonly FieldDescription[], source: ResultSource): RowMasker | Promise<RowMasker>;
+  /** For COPY … TO STDOUT, which has no RowDescription. */
+  planCopy(source: ResultSource, columnCount: number, binary: boolean): RowMasker | Promise<RowMasker>;
+  /** A statement that may have changed the schema ran: forget cached catalog facts. */
+  invalidate(): void;
+  /** Strict classifications: a reason to deny when the statement filters, groups, orders or joins on one. */
+  strictViolation?(source: Omit<ResultSource, 'statementIndex'>): string | undefined;
+  close?(): void;
+}
+
+export const passThrough: RowMasker = {
+  active: false,
+  lastMasked: 0,
+  maskRow: () => undefined,
+};
+
+export const noMasking: ResultPlanner = {
+  needed: false,
+  plan: () => passThrough,
+  planCopy: () => passThrough,
+  invalidate: () => undefined,
+};

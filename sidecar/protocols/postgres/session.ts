@@ -1,0 +1,1138 @@
+// One agent connection through the PostgreSQL adapter: startup and JWT login, the sidecar's own login upstream,
+// then the query phase — every statement decided before any byte of it reaches the server, denials answered the
+// way PostgreSQL would answer an error (including the transaction state), held statements waiting for a person,
+// result rows masked on their way back, every command recorded before it is forwarded.
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import {
+  BackendReader,
+  BackendType,
+  FrontendReader,
+  FrontendType,
+  NO_MESSAGE,
+  ProtocolError,
+  UNTYPED,
+  buildAuthenticationCleartextPassword,
+  buildAuthenticationOk,
+  buildBackendKeyData,
+  buildDescribe,
+  buildErrorResponse,
+  buildNoticeResponse,
+  buildParse,
+  buildQuery,
+  buildReadyForQuery,
+  buildSync,
+  parseBind,
+  parseClose,
+  parseCommandComplete,
+  parseCopyResponse,
+  parseDescribe,
+  parseErrorFields,
+  parseExecute,
+  parseParameterStatus,
+  parseParse,
+  parsePasswordMessage,
+  parseQuery,
+  parseRowDescription,
+  parseStartupPhase,
+  readyStatus,
+  type TransactionStatus,
+} from './codec/index.ts';
+import { MessagePump } from './message-pump.ts';
+import { connectUpstream, UpstreamError, type UpstreamConnection } from './upstream.ts';
+import { ExpectationQueue, type Expectation } from './expectations.ts';
+import { newCommandContext, type CommandContext } from './command-context.ts';
+import { passThrough, type RowMasker } from './result-masking.ts';
+import type { PgResourceState, PgRuntime } from './runtime.ts';
+import { parseSearchPathText } from '../../../core/analysis/postgres/search-path.ts';
+import type { PgTrackedState } from '../../../core/analysis/postgres/analyse.ts';
+import type { PgAnalysis } from '../../../core/analysis/postgres/types.ts';
+import type { Decision } from '../../../core/policy/engine.ts';
+import { redactSecrets } from '../../../core/analysis/postgres/redact.ts';
+import type { SessionCounts } from '../../../core/audit/events.ts';
+import { isAuthError, type Identity } from '../../auth/jwt-verifier.ts';
+import { sessionEndsAt } from '../../auth/session-expiry.ts';
+import { parseDuration } from '../../../core/util/duration.ts';
+import type { SessionRecorder } from '../../recorder/wal.ts';
+
+const startupTimeoutMs = 15_000;
+/** Startup parameters passed to the server; everything else is dropped, and `options`/`replication` refused. */
+const forwardedParameters = new Set(['application_name', 'DateStyle', 'TimeZone', 'IntervalStyle', 'extra_float_digits']);
+const refusedParameters = new Set(['options', 'replication']);
+/** A statement that fails in every state: forwarded in place of a denied command so the server's transaction ends
+ * up exactly where PostgreSQL would put it after an error. */
+const poisonSql = 'PORTCULLIS_STATEMENT_DENIED';
+const poisonStatementName = 'portcullis_denied';
+
+type ClientSocket = Socket | TLSSocket;
+
+interface NamedStatement {
+  readonly text: string;
+}
+interface Portal {
+  readonly statement: string;
+  readonly text: string;
+  masker?: RowMasker;
+}
+
+interface BatchMessage {
+  readonly type: number;
+  readonly frame: Buffer;
+}
+
+interface Verdict {
+  readonly decision: Decision;
+  readonly analysis: PgAnalysis;
+  readonly text: string;
+}
+
+export class PgSession {
+  readonly id = randomUUID();
+  readonly #rt: PgRuntime;
+  readonly #client: ClientSocket;
+  readonly #creader = new FrontendReader();
+  #upstream: UpstreamConnection | undefined;
+  #ureader: BackendReader | undefined;
+  #rec: SessionRecorder | undefined;
+  #identity: Identity | undefined;
+  #state: PgTrackedState = { searchPath: ['$user', 'public'], prepared: new Map() };
+  #tx: TransactionStatus = 'I';
+  #statements = new Map<string, NamedStatement>();
+  #portals = new Map<string, Portal>();
+  #batch: BatchMessage[] = [];
+  readonly #expect = new ExpectationQueue();
+  /** The server skips everything until Sync after an error in the extended protocol. */
+  #serverSkipping = false;
+  #clientBusy = false;
+  #serverBusy = false;
+  #upstreamBackpressure = false;
+  #clientBackpressure = false;
+  #closed = false;
+  #cancelPid = 0;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #drainWaiters: Array<() => void> = [];
+  readonly #counts: SessionCounts = { commands: 0, allowed: 0, denied: 0, approved: 0, masked: 0 };
+
+  constructor(rt: PgRuntime, client: ClientSocket) {
+    this.#rt = rt;
+    this.#client = client;
+    client.setNoDelay(true);
+  }
+
+  async run(): Promise<void> {
+    const client = this.#client;
+    client.on('error', () => this.#close('client connection error'));
+    client.on('close', () => this.#close('client disconnected'));
+    const pump = new MessagePump(client, this.#creader);
+    let started: { params: Map<string, string>; token: string } | undefined;
+    try {
+      started = await this.#startup(pump);
+    } catch (e) {
+      pump.detach();
+      this.#fatal(e instanceof ProtocolError ? '08P01' : '08006', `portcullis: ${(e as Error).message}`);
+      return;
+    }
+    pump.detach();
+    if (!started) return;
+    await this.#login(started.params, started.token);
+  }
+
+  // ---- startup and login -------------------------------------------------------------------------------------
+
+  async #startup(pump: MessagePump): Promise<{ params: Map<string, string>; token: string } | undefined> {
+    for (;;) {
+      const type = await pump.next(startupTimeoutMs);
+      if (type !== UNTYPED) throw new ProtocolError('expected a startup packet');
+      const msg = parseStartupPhase(this.#creader.body);
+      if (msg.kind === 'SSLRequest' || msg.kind === 'GSSENCRequest') {
+        // The agent talks to the sidecar over the pod's loopback: no TLS or GSS encryption on this leg.
+        this.#client.write('N');
+        continue;
+      }
+      if (msg.kind === 'CancelRequest') {
+        await this.#rt.cancels.cancel(msg.processId, msg.secretKey);
+        this.#client.end();
+        this.#closed = true;
+        return undefined;
+      }
+      for (const name of msg.parameters.keys()) {
+        if (refusedParameters.has(name)) throw new ProtocolError(`startup parameter "${name}" is not allowed through portcullis`);
+      }
+      const enc = msg.parameters.get('client_encoding');
+      if (enc !== undefined && !/^(utf-?8|unicode|auto)$/i.test(enc)) {
+        throw new ProtocolError(`client_encoding ${enc} is not supported: portcullis sessions use UTF8`);
+      }
+      this.#client.write(buildAuthenticationCleartextPassword());
+      const t = await pump.next(startupTimeoutMs);
+      if (t !== FrontendType.AuthResponse) throw new ProtocolError('expected a password message carrying the agent token');
+      const { password } = parsePasswordMessage(this.#creader.body);
+      return { params: msg.parameters, token: password };
+    }
+  }
+
+  async #login(params: Map<string, string>, token: string): Promise<void> {
+    const rt = this.#rt;
+    const st = rt.current();
+    if (!st) {
+      this.#fatal('57P03', 'portcullis: no valid policy bundle is loaded; refusing connections');
+      return;
+    }
+    try {
+      this.#identity = await st.verifier.verify(token);
+    } catch (e) {
+      rt.metrics.sessionsTotal.inc({ resource: rt.resourceName, result: 'unauthenticated' });
+      const reason = isAuthError(e) ? e.reason : 'token verification failed';
+      rt.log.info({ session: this.id, reason }, 'agent authentication failed');
+      this.#fatal('28P01', `portcullis: authentication failed: ${reason}`);
+      return;
+    }
+    const identity = this.#identity;
+    const clientInfo: Record<string, string> = {};
+    for (const k of ['user', 'database', 'application_name']) {
+      const v = params.get(k);
+      if (v !== undefined) clientInfo[k] = v;
+    }
+    try {
+      this.#rec = rt.recorder.session(this.id);
+      this.#rec.record({
+        type: 'session.start',
+        resource: rt.resourceName,
+        protocol: 'postgres',
+        subject: identity.subject,
+        issuer: identity.issuer,
+        groups: identity.groups,
+        ...(rt.pod ? { pod: rt.pod.name, namespace: rt.pod.namespace } : {}),
+        client: clientInfo,
+        bundle: st.bundle.hash,
+      });
+    } catch (e) {
+      this.#fatal('53400', `portcullis: ${(e as Error).message}`);
+      return;
+    }
+    const upstreamParams = new Map<string, string>();
+    for (const [k, v] of params) if (forwardedParameters.has(k)) upstreamParams.set(k, v);
+    if (params.has('database')) upstreamParams.set('database', params.get('database')!);
+    upstreamParams.set('client_encoding', 'UTF8');
+    upstreamParams.set('standard_conforming_strings', 'on');
+    let up: UpstreamConnection;
+    try {
+      up = await connectUpstream(st.target, st.credentials, upstreamParams);
+    } catch (e) {
+      const code = e instanceof UpstreamError ? e.code : '08006';
+      rt.log.warn({ session: this.id, err: (e as Error).message }, 'upstream connection failed');
+      this.#fatal(code, `portcullis: ${(e as Error).message}`);
+      this.#end('upstream connection failed');
+      return;
+    }
+    if (this.#closed) {
+      up.socket.destroy();
+      this.#end('client disconnected during login');
+      return;
+    }
+    const enc = up.parameters.get('client_encoding');
+    const scs = up.parameters.get('standard_conforming_strings');
+    if (enc !== 'UTF8' || scs !== 'on') {
+      up.socket.destroy();
+      this.#fatal('08006', `portcullis: the server did not accept client_encoding UTF8 / standard_conforming_strings on`);
+      this.#end('server settings');
+      return;
+    }
+    this.#upstream = up;
+    this.#ureader = up.reader;
+    this.#tx = up.status;
+    const user = st.credentials.username;
+    this.#state = { searchPath: ['$user', 'public'], prepared: new Map(), user };
+    const key = rt.cancels.register(st.target, up.processId, up.secretKey);
+    this.#cancelPid = key.pid;
+    rt.metrics.sessions.inc({ resource: rt.resourceName });
+    rt.metrics.sessionsTotal.inc({ resource: rt.resourceName, result: 'authenticated' });
+    const ends = sessionEndsAt(identity, st.sessionGrace);
+    const remaining = ends.getTime() - Date.now();
+    this.#expiryTimer = setTimeout(() => {
+      this.#fatal('57P01', 'portcullis: the agent token has expired; reconnect with a fresh token');
+      this.#close('token expired');
+    }, Math.max(0, Math.min(remaining, 2 ** 31 - 1)));
+    this.#expiryTimer.unref();
+
+    const c = this.#client;
+    c.cork();
+    c.write(buildAuthenticationOk());
+    for (const f of up.parameterFrames) c.write(f);
+    c.write(buildBackendKeyData(key.pid, key.key));
+    c.write(buildReadyForQuery(up.status));
+    c.uncork();
+
+    // Learn the real search_path before the first statement is decided.
+    this.#refreshSearchPath();
+
+    const s = up.socket;
+    s.on('data', (chunk: Buffer) => {
+      this.#ureader!.push(chunk);
+      this.#pumpServer();
+    });
+    s.on('error', (e) => {
+      rt.log.warn({ session: this.id, err: e.message }, 'upstream error');
+      this.#close('server connection error');
+    });
+    s.on('close', () => this.#close('server closed the connection'));
+    s.on('drain', () => {
+      this.#upstreamBackpressure = false;
+      this.#flow();
+    });
+    c.on('drain', () => {
+      this.#clientBackpressure = false;
+      this.#flow();
+    });
+    c.on('data', (chunk: Buffer) => {
+      this.#creader.push(chunk);
+      this.#pumpClient();
+    });
+    // Anything the agent pipelined behind its password is already buffered.
+    this.#pumpClient();
+    this.#pumpServer();
+  }
+
+  // ---- flow control ------------------------------------------------------------------------------------------
+
+  #flow(): void {
+    const up = this.#upstream?.socket;
+    if (this.#clientBusy || this.#upstreamBackpressure) this.#client.pause();
+    else this.#client.resume();
+    if (up) {
+      if (this.#serverBusy || this.#clientBackpressure) up.pause();
+      else up.resume();
+    }
+    if (!this.#clientBusy) this.#pumpClient();
+    if (!this.#serverBusy) this.#pumpServer();
+  }
+
+  #toServer(buf: Buffer): void {
+    if (!this.#upstream!.socket.write(buf)) {
+      this.#upstreamBackpressure = true;
+      this.#client.pause();
+    }
+  }
+
+  #toClient(buf: Buffer): void {
+    if (!this.#client.write(buf)) {
+      this.#clientBackpressure = true;
+      this.#upstream?.socket.pause();
+    }
+  }
+
+  // ---- agent → server ----------------------------------------------------------------------------------------
+
+  #pumpClient(): void {
+    if (this.#closed || !this.#upstream) return;
+    const r = this.#creader;
+    const up = this.#upstream.socket;
+    up.cork();
+    try {
+      while (!this.#clientBusy && !this.#closed) {
+        const type = r.next();
+        if (type === NO_MESSAGE) break;
+        this.#onClientMessage(type);
+      }
+    } catch (e) {
+      this.#protocolFailure(e);
+    } finally {
+      up.uncork();
+    }
+  }
+
+  #onClientMessage(type: number): void {
+    const r = this.#creader;
+    switch (type) {
+      case FrontendType.Query:
+        this.#flushPendingBatch(false);
+        this.#onQuery(parseQuery(r.body).query, r.frame);
+        return;
+      case FrontendType.Parse:
+      case FrontendType.Bind:
+      case FrontendType.Describe:
+      case FrontendType.Execute:
+      case FrontendType.Close:
+        // The reader never reuses a chunk, so a frame view stays valid while the batch waits for its Sync.
+        this.#batch.push({ type, frame: r.frame });
+        return;
+      case FrontendType.Sync:
+        this.#batch.push({ type, frame: r.frame });
+        this.#onBatch(true);
+        return;
+      case FrontendType.Flush:
+        this.#batch.push({ type, frame: r.frame });
+        this.#onBatch(false);
+        return;
+      case FrontendType.CopyData:
+      case FrontendType.CopyDone:
+      case FrontendType.CopyFail:
+        // COPY … FROM STDIN data: the statement was decided; the server ignores these outside COPY.
+        this.#toServer(r.frame);
+        return;
+      case FrontendType.FunctionCall:
+        this.#flushPendingBatch(false);
+        this.#deny('FunctionCall', undefined, { action: 'deny', reasons: ['the FunctionCall protocol message is not allowed through portcullis'] }, 'query');
+        return;
+      case FrontendType.Terminate:
+        this.#toServer(r.frame);
+        this.#close('client terminated');
+        return;
+      default:
+        throw new ProtocolError(`unexpected message type ${String.fromCharCode(type)} from the client`);
+    }
+  }
+
+  #decide(text: string, st: PgResourceState, state: PgTrackedState = this.#state): Verdict {
+    const t0 = process.hrtime.bigint();
+    const { decision, analysis } = st.decider.decide(text, state);
+    this.#rt.metrics.decideSeconds.observe({ resource: this.#rt.resourceName }, Number(process.hrtime.bigint() - t0) / 1e9);
+    return { decision, analysis: analysis as PgAnalysis, text };
+  }
+
+  #onQuery(text: string, frame: Buffer): void {
+    const st = this.#rt.current();
+    if (!st) return this.#deny(text, undefined, { action: 'deny', reasons: ['no valid policy bundle is loaded'] }, 'query');
+    const v = this.#decide(text, st);
+    if (v.analysis.statementCount === 0 && !v.analysis.error) {
+      // An empty query: nothing runs; the server answers EmptyQueryResponse.
+      const cmd = this.#recordCommand(v, true);
+      if (!cmd) return;
+      this.#expect.push({ k: 'query', command: cmd });
+      this.#toServer(frame);
+      return;
+    }
+    const strict = this.#strictViolation(st, v);
+    const decision = strict ? { action: 'deny' as const, reasons: [...v.decision.reasons, strict] } : v.decision;
+    if (decision.action === 'deny') return this.#deny(text, v.analysis, decision, 'query');
+    if (decision.action === 'approve') {
+      this.#hold(st, { ...v, decision }, () => this.#forwardQuery(v, frame, true), (d) => this.#deny(text, v.analysis, d, 'query'));
+      return;
+    }
+    this.#forwardQuery(v, frame, false);
+  }
+
+  #strictViolation(st: PgResourceState, v: Verdict): string | undefined {
+    if (!st.planner.strictViolation) return undefined;
+    return st.planner.strictViolation({ command: newCommandContext(0, v.text, v.analysis) });
+  }
+
+  #forwardQuery(v: Verdict, frame: Buffer, approved: boolean): void {
+    const cmd = this.#recordCommand(v, true, approved, this.#pendingApproval);
+    if (!cmd) return;
+    this.#expect.push({ k: 'query', command: cmd });
+    this.#toServer(frame);
+    this.#afterForward(v.analysis);
+  }
+
+  /** Applies what the forwarded command does to the session state; re-reads search_path when it may drift. */
+  #afterForward(analysis: PgAnalysis): void {
+    this.#state = analysis.stateAfter as PgTrackedState;
+    let refresh = false;
+    let ddl = false;
+    for (const p of analysis.parts) {
+      if (p.kind === 'set' || p.kind === 'set_role' || p.kind === 'do' || p.kind === 'call' || p.kind === 'transaction' || p.kind === 'discard') refresh = true;
+      if (p.kind.startsWith('create_') || p.kind.startsWith('alter_') || p.kind.startsWith('drop_') || p.kind === 'comment') ddl = true;
+      if (p.functions.some((f) => f.name === 'set_config')) refresh = true;
+    }
+    if (ddl) {
+      const st = this.#rt.current();
+      st?.planner.invalidate();
+      st?.decider.clear();
+    }
+    if (refresh) this.#refreshSearchPath();
+  }
+
+  /**
+   * Asks the server for its search_path after anything that may have changed it (SET, RESET, DO, CALL, role changes,
+   * transaction ends that undo SET LOCAL, errors), and holds the agent's next statement until the answer is in:
+   * names are then resolved exactly as the server will resolve them.
+   */
+  #refreshSearchPath(): void {
+    const cmd = this.#internalCommand('SHOW search_path');
+    cmd.onRow = (body) => {
+      const value = firstColumnText(body);
+      const path = value === undefined ? undefined : parseSearchPathText(value);
+      const { searchPathUnknown: _u, ...rest } = this.#state;
+      this.#state = path
+        ? { ...rest, searchPath: path, resetSearchPath: this.#state.resetSearchPath ?? path }
+        : { ...rest, searchPathUnknown: `the server reported a search_path portcullis cannot read: ${value}` };
+    };
+    this.#expect.push({ k: 'query', command: cmd });
+    this.#toServer(buildQuery('SHOW search_path'));
+    this.#setClientBusy(true);
+    void this.#drained().then(() => this.#setClientBusy(false));
+  }
+
+  #internalCommand(text: string): CommandContext {
+    const c = newCommandContext(-1, text, { parts: [], statementCount: 1, stateAfter: this.#state });
+    return c;
+  }
+
+  #setClientBusy(busy: boolean): void {
+    this.#clientBusy = busy;
+    this.#flow();
+  }
+
+  /** Resolves once every expected server answer has arrived. */
+  #drained(): Promise<void> {
+    if (this.#expect.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Records the command before anything is forwarded; a full audit buffer refuses it instead (fail closed). */
+  #recordCommand(v: Verdict, forwarded: boolean, approved = false, approval?: { id: string; outcome: 'approved' | 'denied' | 'expired'; by?: string; reason?: string }): CommandContext | undefined {
+    const d = v.decision;
+    let seq: number;
+    try {
+      seq = this.#rec!.record({
+        type: 'command',
+        command: redactSecrets(v.text),
+        action: approved ? 'approve' : d.action,
+        ...(d.rule ? { rule: d.rule } : {}),
+        ...(d.policy ? { policy: d.policy } : {}),
+        reasons: d.reasons,
+        ...(approval ? { approval } : {}),
+        forwarded,
+      });
+    } catch (e) {
+      this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record command');
+      if (forwarded) {
+        this.#denyUnrecorded(v.text, (e as Error).message);
+        return undefined;
+      }
+      return newCommandContext(0, v.text, v.analysis);
+    }
+    this.#counts.commands++;
+    if (!forwarded) this.#counts.denied++;
+    else if (approved) this.#counts.approved++;
+    else this.#counts.allowed++;
+    this.#rt.metrics.decisions.inc({ resource: this.#rt.resourceName, action: forwarded ? (approved ? 'approve' : 'allow') : 'deny', rule: d.rule ?? '' });
+    return newCommandContext(seq, v.text, v.analysis);
+  }
+
+  #denyUnrecorded(text: string, reason: string): void {
+    this.#sendDenial(buildErrorResponse({ severity: 'ERROR', code: '53400', message: `portcullis: ${reason}`, detail: 'the command was not run because it could not be recorded' }), 'query');
+    void text;
+  }
+
+  /**
+   * Answers a denied command as PostgreSQL answers an error: the server gets a statement that is guaranteed to fail
+   * (so an open transaction is aborted, exactly as the agent now believes), and its error is replaced by ours.
+   */
+  #deny(text: string, analysis: PgAnalysis | undefined, decision: Decision, mode: 'query' | 'sync' | 'flush', approval?: { id: string; outcome: 'denied' | 'expired'; by?: string; reason?: string }): void {
+    const v: Verdict = { decision, analysis: analysis ?? { parts: [], statementCount: 0, stateAfter: this.#state }, text };
+    this.#recordCommand(v, false, false, approval);
+    const rule = decision.rule ? `rule "${decision.rule}"${decision.policy ? ` of ${decision.policy}` : ''}` : 'policy';
+    const message = decision.message
+      ? `portcullis: ${decision.message} (${rule})`
+      : approval?.outcome === 'expired'
+        ? `portcullis: approval ${approval.id} expired without a decision (${rule})`
+        : approval?.outcome === 'denied'
+          ? `portcullis: approval ${approval.id} was denied${approval.by ? ` by ${approval.by}` : ''} (${rule})`
+          : `portcullis: statement denied by ${rule}`;
+    const err = buildErrorResponse({
+      severity: 'ERROR',
+      code: '42501',
+      message,
+      detail: decision.reasons.slice(0, 8).join('\n'),
+      ...(decision.rule ? { hint: `denied by rule ${decision.rule}` } : {}),
+    });
+    this.#sendDenial(err, mode);
+  }
+
+  #sendDenial(err: Buffer, mode: 'query' | 'sync' | 'flush'): void {
+    this.#expect.push({ k: 'poison', error: err });
+    if (mode === 'query') {
+      this.#expect.push({ k: 'sync' });
+      this.#toServer(buildQuery(poisonSql));
+      // A simple Query drops the unnamed statement on the server, as the agent's own query would have.
+      this.#statements.delete('');
+    } else {
+      this.#toServer(buildParse(poisonStatementName, poisonSql));
+      if (mode === 'sync') {
+        this.#expect.push({ k: 'sync' });
+        this.#toServer(buildSync());
+      } else {
+        this.#toServer(buildFlushFrame);
+      }
+    }
+  }
+
+  /** Holds a command for approval: waits for the server to finish what came before, asks, then runs or denies. */
+  #hold(st: PgResourceState, v: Verdict, run: () => void, refuse: (d: Decision, approval: { id: string; outcome: 'denied' | 'expired'; by?: string; reason?: string }) => void): void {
+    this.#setClientBusy(true);
+    const policy = v.decision.policy ? st.policy(v.decision.policy) : undefined;
+    const approval = policy?.approval;
+    if (!approval) {
+      this.#setClientBusy(false);
+      this.#deny(v.text, v.analysis, { ...v.decision, action: 'deny', reasons: [...v.decision.reasons, 'the policy names no approvers'] }, 'query');
+      return;
+    }
+    void this.#drained().then(async () => {
+      const started = Date.now();
+      const pending = this.#rt.approvals.request({
+        policy: v.decision.policy!,
+        rule: v.decision.rule ?? '',
+        resource: this.#rt.resourceName,
+        session: this.id,
+        ...(this.#rt.pod ? { pod: this.#rt.pod.name } : {}),
+        requester: this.#identity!.subject,
+        command: redactSecrets(v.text),
+        fingerprint: v.text,
+        timeoutMs: parseDuration(approval.timeout),
+        approvers: { users: approval.users, groups: approval.groups },
+      });
+      this.#toClient(buildNoticeResponse({
+        severity: 'NOTICE',
+        code: '00000',
+        message: `portcullis: held for approval ${pending.id} (rule "${v.decision.rule}"): waiting for ${[...approval.users, ...approval.groups.map((g) => `group ${g}`)].join(', ')}`,
+        hint: `approve with: kubectl portcullis approve ${pending.id}`,
+      }));
+      const outcome = await pending.result;
+      this.#rt.metrics.approvalWaitSeconds.observe({ resource: this.#rt.resourceName, outcome: outcome.outcome }, (Date.now() - started) / 1000);
+      if (this.#closed) return;
+      this.#clientBusy = false;
+      const up = this.#upstream!.socket;
+      up.cork();
+      try {
+        if (outcome.outcome === 'approved') {
+          this.#pendingApproval = { id: pending.id, outcome: 'approved', by: outcome.by, ...(outcome.reason ? { reason: outcome.reason } : {}) };
+          run();
+        } else {
+          refuse(v.decision, { id: pending.id, outcome: outcome.outcome, ...(outcome.outcome === 'denied' ? { by: outcome.by, ...(outcome.reason ? { reason: outcome.reason } : {}) } : {}) });
+        }
+      } finally {
+        this.#pendingApproval = undefined;
+        up.uncork();
+      }
+      this.#flow();
+    });
+  }
+
+  #pendingApproval: { id: string; outcome: 'approved'; by: string; reason?: string } | undefined;
+
+  // ---- extended protocol: decide the whole batch up to Sync (or Flush) before forwarding any of it -------------
+
+  #flushPendingBatch(_sync: boolean): void {
+    if (this.#batch.length > 0) this.#onBatch(false, true);
+  }
+
+  #onBatch(sync: boolean, implicit = false): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    const st = this.#rt.current();
+    const mode = sync ? 'sync' : 'flush';
+    if (!st) {
+      this.#deny('(extended protocol batch)', undefined, { action: 'deny', reasons: ['no valid policy bundle is loaded'] }, mode);
+      return;
+    }
+    const statements = new Map(this.#statements);
+    const portals = new Map(this.#portals);
+    let state = this.#state;
+    let worst: Verdict | undefined;
+    const executes: Array<{ portal: string; verdict: Verdict }> = [];
+    const rank = { allow: 0, approve: 1, deny: 2 } as const;
+    const consider = (v: Verdict) => {
+      if (!worst || rank[v.decision.action] > rank[worst.decision.action]) worst = v;
+    };
+    try {
+      for (const m of batch) {
+        const body = m.frame.subarray(5);
+        switch (m.type) {
+          case FrontendType.Parse: {
+            const p = parseParse(body);
+            const v = this.#decide(p.query, st, state);
+            consider(v);
+            statements.set(p.name, { text: p.query });
+            break;
+          }
+          case FrontendType.Bind: {
+            const b = parseBind(body);
+            const s = statements.get(b.statement);
+            if (!s) {
+              consider({ text: `(bind of unknown statement ${JSON.stringify(b.statement)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`prepared statement ${JSON.stringify(b.statement)} is unknown to portcullis`] } });
+              break;
+            }
+            // Re-decided against the current bundle: a tightened policy applies to statements prepared before it.
+            const v = this.#decide(s.text, st, state);
+            consider(v);
+            portals.set(b.portal, { statement: b.statement, text: s.text });
+            break;
+          }
+          case FrontendType.Execute: {
+            const e = parseExecute(body);
+            const p = portals.get(e.portal);
+            if (!p) {
+              consider({ text: `(execute of unknown portal ${JSON.stringify(e.portal)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`portal ${JSON.stringify(e.portal)} is unknown to portcullis`] } });
+              break;
+            }
+            const v = this.#decide(p.text, st, state);
+            consider(v);
+            executes.push({ portal: e.portal, verdict: v });
+            state = v.analysis.stateAfter as PgTrackedState;
+            break;
+          }
+          case FrontendType.Close: {
+            const c = parseClose(body);
+            if (c.target === 'S') statements.delete(c.name);
+            else portals.delete(c.name);
+            break;
+          }
+          case FrontendType.Describe:
+            parseDescribe(body);
+            break;
+        }
+      }
+    } catch (e) {
+      this.#protocolFailure(e);
+      return;
+    }
+    for (const x of executes) {
+      const strict = this.#strictViolation(st, x.verdict);
+      if (strict) consider({ ...x.verdict, decision: { action: 'deny', reasons: [...x.verdict.decision.reasons, strict] } });
+    }
+    const forward = () => this.#forwardBatch(batch, statements, portals, executes, st);
+    const text = executes.length > 0 ? executes.map((x) => x.verdict.text).join(';\n') : (worst?.text ?? '');
+    if (!worst || worst.decision.action === 'allow') return forward();
+    if (worst.decision.action === 'deny') return this.#deny(worst.text, worst.analysis, worst.decision, mode);
+    this.#hold(st, { ...worst, text }, forward, (d, approval) => this.#deny(text, worst!.analysis, d, mode, approval));
+  }
+
+  #forwardBatch(
+    batch: readonly BatchMessage[],
+    statements: Map<string, NamedStatement>,
+    portals: Map<string, Portal>,
+    executes: Array<{ portal: string; verdict: Verdict }>,
+    st: PgResourceState,
+  ): void {
+    // Record every Execute before any byte is forwarded.
+    const contexts: CommandContext[] = [];
+    for (const x of executes) {
+      const cmd = this.#recordCommand(x.verdict, true, this.#pendingApproval !== undefined, this.#pendingApproval);
+      if (!cmd) return;
+      contexts.push(cmd);
+    }
+    this.#statements = statements;
+    this.#portals = portals;
+    const needPlan = st.planner.needed;
+    let exec = 0;
+    let describedPortal: string | undefined;
+    for (const m of batch) {
+      const body = m.frame.subarray(5);
+      switch (m.type) {
+        case FrontendType.Parse:
+          if (!this.#serverSkipping) this.#expect.push({ k: 'parse' });
+          break;
+        case FrontendType.Bind:
+          if (!this.#serverSkipping) this.#expect.push({ k: 'bind' });
+          describedPortal = undefined;
+          break;
+        case FrontendType.Close:
+          if (!this.#serverSkipping) this.#expect.push({ k: 'close' });
+          break;
+        case FrontendType.Describe: {
+          const d = parseDescribe(body);
+          if (!this.#serverSkipping) {
+            if (d.target === 'S') this.#expect.push({ k: 'describe-statement' });
+            else this.#expect.push({ k: 'describe-portal', portal: d.name, swallow: false });
+          }
+          if (d.target === 'P') describedPortal = d.name;
+          break;
+        }
+        case FrontendType.Execute: {
+          const e = parseExecute(body);
+          const cmd = contexts[exec++]!;
+          const portal = portals.get(e.portal);
+          // Masking needs the portal's columns: learn them with a Describe the agent did not send (and never sees).
+          if (needPlan && portal && portal.masker === undefined && describedPortal !== e.portal) {
+            if (!this.#serverSkipping) this.#expect.push({ k: 'describe-portal', portal: e.portal, swallow: true });
+            this.#toServer(buildDescribe('P', e.portal));
+            describedPortal = e.portal;
+          }
+          if (!this.#serverSkipping) this.#expect.push({ k: 'execute', portal: e.portal, command: cmd });
+          break;
+        }
+        case FrontendType.Sync:
+          this.#serverSkipping = false;
+          this.#expect.push({ k: 'sync' });
+          break;
+      }
+      this.#toServer(m.frame);
+    }
+    for (const x of executes) this.#afterForward(x.verdict.analysis);
+  }
+
+  // ---- server → agent ----------------------------------------------------------------------------------------
+
+  #pumpServer(): void {
+    if (this.#closed || !this.#ureader) return;
+    const r = this.#ureader;
+    const c = this.#client;
+    c.cork();
+    try {
+      while (!this.#serverBusy && !this.#closed) {
+        const type = r.next();
+        if (type === NO_MESSAGE) break;
+        this.#onServerMessage(type);
+      }
+    } catch (e) {
+      this.#protocolFailure(e);
+    } finally {
+      c.uncork();
+    }
+    if (this.#expect.length === 0 && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  #onServerMessage(type: number): void {
+    const r = this.#ureader!;
+    const head = this.#expect.head;
+    switch (type) {
+      case BackendType.DataRow: {
+        const cmd = this.#resultCommand(head);
+        if (cmd === undefined) return this.#toClient(r.frame);
+        if (cmd.onRow) return cmd.onRow(r.body);
+        cmd.rows++;
+        cmd.bytes += r.end - r.frameStart;
+        const m = cmd.masker;
+        if (m === undefined || !m.active) return this.#toClient(r.frame);
+        const out = m.maskRow(r.buffer, r.bodyStart, r.end);
+        if (out === undefined) return this.#toClient(r.frame);
+        cmd.masked += m.lastMasked;
+        return this.#toClient(out);
+      }
+      case BackendType.CopyData: {
+        const cmd = this.#resultCommand(head);
+        if (cmd === undefined) return this.#toClient(r.frame);
+        cmd.bytes += r.end - r.frameStart;
+        const m = cmd.masker;
+        if (m?.maskCopyData) {
+          const out = m.maskCopyData(r.body);
+          if (out !== undefined) {
+            cmd.masked += m.lastMasked;
+            return this.#toClient(out);
+          }
+        }
+        return this.#toClient(r.frame);
+      }
+      case BackendType.RowDescription:
+        return this.#onRowDescription(head);
+      case BackendType.NoData:
+        if (head?.k === 'describe-portal' || head?.k === 'describe-statement') {
+          this.#expect.shift();
+          if (head.k === 'describe-portal') {
+            const p = this.#portals.get(head.portal);
+            if (p) p.masker = passThrough;
+            if (head.swallow) return;
+          }
+        }
+        return this.#toClient(r.frame);
+      case BackendType.ParameterDescription:
+        return this.#toClient(r.frame);
+      case BackendType.ParseComplete:
+      case BackendType.BindComplete:
+      case BackendType.CloseComplete:
+        this.#expectHead(type === BackendType.ParseComplete ? 'parse' : type === BackendType.BindComplete ? 'bind' : 'close');
+        return this.#toClient(r.frame);
+      case BackendType.CommandComplete:
+      case BackendType.EmptyQueryResponse:
+      case BackendType.PortalSuspended:
+        if (head?.k === 'execute') {
+          this.#finishCommand(head.command);
+          this.#expect.shift();
+        } else if (head?.k === 'query') {
+          // Each statement of a simple Query ends with one of these; the next RowDescription opens the next one's.
+          head.command.statementIndex++;
+          head.command.masker = undefined;
+          if (head.command.seq < 0) return; // internal query: swallowed
+        } else {
+          throw new ProtocolError(`command completion while expecting ${head?.k ?? 'nothing'}`);
+        }
+        return this.#toClient(r.frame);
+      case BackendType.CopyOutResponse:
+      case BackendType.CopyInResponse:
+      case BackendType.CopyBothResponse:
+        return this.#onCopyResponse(type, head);
+      case BackendType.CopyDone:
+        return this.#toClient(r.frame);
+      case BackendType.ErrorResponse:
+        return this.#onError(head);
+      case BackendType.ReadyForQuery: {
+        this.#tx = readyStatus(r.body);
+        if (head?.k === 'query') this.#finishCommand(head.command);
+        if (head?.k === 'sync' || head?.k === 'query') this.#expect.shift();
+        else throw new ProtocolError(`ReadyForQuery while expecting ${head?.k ?? 'nothing'}`);
+        if (this.#resyncPending) {
+          this.#resyncPending = false;
+          this.#refreshSearchPath();
+        }
+        if (head.k === 'query' && head.command.seq < 0) return;
+        return this.#toClient(r.frame);
+      }
+      case BackendType.ParameterStatus: {
+        const p = parseParameterStatus(r.body);
+        if ((p.name === 'client_encoding' && p.value !== 'UTF8') || (p.name === 'standard_conforming_strings' && p.value !== 'on')) {
+          this.#fatal('08P01', `portcullis: the server reported ${p.name}=${p.value}; the session ends because the proxy must read statements as the server does`);
+          this.#close('parameter changed');
+          return;
+        }
+        return this.#toClient(r.frame);
+      }
+      case BackendType.NoticeResponse:
+      case BackendType.NotificationResponse:
+        return this.#toClient(r.frame);
+      default:
+        throw new ProtocolError(`unexpected message type ${String.fromCharCode(type)} from the server`);
+    }
+  }
+
+  /** The command whose rows are streaming: a simple Query's, or an Execute's (with its portal's masker). */
+  #resultCommand(head: Expectation | undefined): CommandContext | undefined {
+    if (head?.k === 'query') return head.command;
+    if (head?.k !== 'execute') return undefined;
+    const cmd = head.command;
+    if (cmd.masker === undefined) {
+      const m = this.#portals.get(head.portal)?.masker;
+      if (m !== undefined) cmd.masker = m;
+      else if (this.#rt.current()?.planner.needed) throw new ProtocolError('rows arrived for a portal whose columns are unknown');
+    }
+    return cmd;
+  }
+
+  #expectHead(k: Expectation['k']): void {
+    const head = this.#expect.head;
+    if (head?.k !== k) throw new ProtocolError(`server answered ${k} while expecting ${head?.k ?? 'nothing'}`);
+    this.#expect.shift();
+  }
+
+  #onRowDescription(head: Expectation | undefined): void {
+    const r = this.#ureader!;
+    const frame = r.frame;
+    if (head?.k === 'describe-statement') {
+      this.#expect.shift();
+      return this.#toClient(frame);
+    }
+    const st = this.#rt.current();
+    if (head?.k === 'query' && head.command.seq < 0) return; // internal query
+    if (!st || !st.planner.needed) {
+      if (head?.k === 'describe-portal') {
+        this.#expect.shift();
+        if (head.swallow) return;
+      }
+      return this.#toClient(frame);
+    }
+    const fields = parseRowDescription(r.body).fields;
+    let source: CommandContext | undefined;
+    let portal: Portal | undefined;
+    if (head?.k === 'describe-portal') {
+      portal = this.#portals.get(head.portal);
+      const exec = this.#findExecuteFor(head.portal);
+      source = exec ?? newCommandContext(0, portal?.text ?? '', this.#decide(portal?.text ?? '', st).analysis);
+    } else if (head?.k === 'query') {
+      source = head.command;
+    } else {
+      throw new ProtocolError(`RowDescription while expecting ${head?.k ?? 'nothing'}`);
+    }
+    const planned = st.planner.plan(fields, { command: source, statementIndex: source.statementIndex });
+    const apply = (m: RowMasker) => {
+      if (portal) portal.masker = m;
+      else source!.masker = m;
+      if (head.k === 'describe-portal') {
+        this.#expect.shift();
+        if (head.swallow) return;
+      }
+      this.#toClient(frame);
+    };
+    if (!(planned instanceof Promise)) return apply(planned);
+    // The plan needs the catalog: hold the server's stream (not the rows) until it is ready.
+    this.#serverBusy = true;
+    this.#flow();
+    planned.then(
+      (m) => {
+        const c = this.#client;
+        c.cork();
+        apply(m);
+        c.uncork();
+        this.#serverBusy = false;
+        this.#flow();
+      },
+      (e: unknown) => {
+        this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'masking plan failed');
+        this.#fatal('XX000', 'portcullis: cannot determine which columns to mask; ending the session rather than risk revealing them');
+        this.#close('masking plan failed');
+      },
+    );
+  }
+
+  #findExecuteFor(portal: string): CommandContext | undefined {
+    // The describe we are answering precedes its Execute in the queue; find that Execute's command.
+    const e = this.#expect.find((x) => x.k === 'execute' && x.portal === portal);
+    return e?.k === 'execute' ? e.command : undefined;
+  }
+
+  #onCopyResponse(type: number, head: Expectation | undefined): void {
+    const r = this.#ureader!;
+    const st = this.#rt.current();
+    const cmd = head?.k === 'query' || head?.k === 'execute' ? head.command : undefined;
+    if (type === BackendType.CopyOutResponse && cmd && st?.planner.needed) {
+      const resp = parseCopyResponse(r.body, 'CopyOutResponse');
+      const planned = st.planner.planCopy({ command: cmd, statementIndex: cmd.statementIndex }, resp.columnFormats.length, resp.overallFormat === 1);
+      const frame = r.frame;
+      if (!(planned instanceof Promise)) {
+        cmd.masker = planned;
+        return this.#toClient(frame);
+      }
+      this.#serverBusy = true;
+      this.#flow();
+      planned.then(
+        (m) => {
+          cmd.masker = m;
+          this.#toClient(frame);
+          this.#serverBusy = false;
+          this.#flow();
+        },
+        () => {
+          this.#fatal('XX000', 'portcullis: cannot determine which COPY columns to mask; ending the session');
+          this.#close('masking plan failed');
+        },
+      );
+      return;
+    }
+    return this.#toClient(r.frame);
+  }
+
+  #onError(head: Expectation | undefined): void {
+    const r = this.#ureader!;
+    if (head?.k === 'poison') {
+      this.#expect.shift();
+      this.#dropExtendedUntilSync();
+      return this.#toClient(head.error);
+    }
+    const e = parseErrorFields(r.body, 'ErrorResponse');
+    if (e.severity === 'FATAL' || e.severity === 'PANIC') {
+      this.#toClient(r.frame);
+      this.#close(`server error: ${e.message}`);
+      return;
+    }
+    const cmd = head?.k === 'query' || head?.k === 'execute' ? head.command : undefined;
+    if (cmd) {
+      cmd.error = `${e.code} ${e.message}`;
+      // The analyser assumed the statement succeeds; a failure may leave the tracked search_path ahead of the
+      // server's. Re-read it at the next ReadyForQuery.
+      if (cmd.analysis.parts.some((p) => stateKinds.has(p.kind))) this.#resyncPending = true;
+    }
+    if (head?.k === 'query') {
+      if (head.command.seq < 0) return;
+      return this.#toClient(r.frame);
+    }
+    if (head?.k === 'execute') {
+      this.#finishCommand(head.command);
+      this.#expect.shift();
+    }
+    this.#dropExtendedUntilSync();
+    return this.#toClient(r.frame);
+  }
+
+  #resyncPending = false;
+
+  /** After an error in the extended protocol the server skips to Sync; forget what it will not answer. */
+  #dropExtendedUntilSync(): void {
+    const head = this.#expect.head;
+    if (head?.k === 'query' || head?.k === 'sync') return;
+    while (this.#expect.head && this.#expect.head.k !== 'sync') {
+      const e = this.#expect.shift()!;
+      if (e.k === 'execute') {
+        e.command.error ??= 'skipped after an earlier error in the same batch';
+        this.#finishCommand(e.command);
+      }
+    }
+    if (!this.#expect.head) this.#serverSkipping = true;
+  }
+
+  #finishCommand(cmd: CommandContext): void {
+    if (cmd.seq <= 0) return;
+    const durationMs = Number(process.hrtime.bigint() - cmd.startedAt) / 1e6;
+    this.#counts.masked += cmd.masked;
+    if (cmd.masked > 0) this.#rt.metrics.masked.inc({ resource: this.#rt.resourceName }, cmd.masked);
+    try {
+      this.#rec?.record({
+        type: 'result',
+        command: cmd.seq,
+        rows: cmd.rows,
+        bytes: cmd.bytes,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        masked: cmd.masked,
+        ...(cmd.error ? { error: cmd.error } : {}),
+      });
+    } catch {
+      // A full audit buffer refuses the next command; the result of one already run is lost only from the summary.
+    }
+  }
+
+  // ---- endings -----------------------------------------------------------------------------------------------
+
+  #protocolFailure(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.#rt.log.warn({ session: this.id, err: msg }, 'protocol error');
+    this.#fatal('08P01', `portcullis: protocol violation: ${msg}`);
+    this.#close(`protocol violation: ${msg}`);
+  }
+
+  /** Sends a FATAL error to the agent and closes its connection (pre-query-phase or unrecoverable). */
+  #fatal(code: string, message: string): void {
+    if (this.#client.destroyed) return;
+    this.#client.uncork();
+    this.#client.end(buildErrorResponse({ severity: 'FATAL', code, message }));
+  }
+
+  #close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#expiryTimer);
+    if (this.#cancelPid) this.#rt.cancels.unregister(this.#cancelPid);
+    if (this.#upstream) {
+      this.#rt.metrics.sessions.dec({ resource: this.#rt.resourceName });
+      this.#upstream.socket.destroy();
+    }
+    if (!this.#client.destroyed) this.#client.end();
+    this.#end(reason);
+    for (const w of this.#drainWaiters) w();
+    this.#drainWaiters = [];
+  }
+
+  #end(reason: string): void {
+    if (!this.#rec || this.#ended) return;
+    this.#ended = true;
+    try {
+      this.#rec.record({ type: 'session.end', reason, counts: { ...this.#counts } });
+      this.#rec.sync();
+    } catch (e) {
+      this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record session end');
+    }
+  }
+
+  #ended = false;
+}
+
+const buildFlushFrame = Buffer.from([0x48, 0, 0, 0, 4]);
+/** Statement kinds after whose failure the tracked session state may be ahead of the server's. */
+const stateKinds = new Set(['set', 'set_role', 'transaction', 'do', 'call', 'discard', 'prepare', 'deallocate']);
+
+function firstColumnText(body: Buffer): string | undefined {
+  if (body.length < 6 || body.readInt16BE(0) < 1) return undefined;
+  const len = body.readInt32BE(2);
+  return len < 0 ? undefined : body.toString('utf8', 6, 6 + len);
+}
+
+function unanalysed(state: PgTrackedState): PgAnalysis {
+  return { parts: [], statementCount: 0, stateAfter: state, error: 'unknown statement or portal' };
+}
+
+/** The value of `SHOW search_path` as the schema list the analyser expects. */
+export function searchPathFromShow(value: string): string[] | undefined {
+  return parseSearchPathText(value);
+}
