@@ -105,7 +105,8 @@ const cases: readonly Case[] = [
   { name: 'bash -c with a list', line: "bash -c 'echo; rm x'", parts: [['bash', '-c', 'echo; rm x'], ['echo'], ['rm', 'x']] },
   { name: 'bash -lc with options', line: "/bin/bash -o pipefail -lc 'rm x' name arg", parts: [['/bin/bash', '-o', 'pipefail', '-lc', 'rm x', 'name', 'arg'], ['rm', 'x']] },
   { name: 'sh -c with an expanded script', line: 'sh -c "$CMD"', error: 'expanded word' },
-  { name: 'sh -c with expanded arguments after the script', line: 'sh -c "rm $1" _ "$X"', parts: [['sh', '-c', 'rm $1', '_', '$X'], ['rm', '$1']] },
+  { name: 'sh -c with a script holding an expansion', line: 'sh -c "rm $1" _ x', error: 'expanded' },
+  { name: 'sh -c with expanded arguments after the script', line: 'sh -c \'rm $1\' _ "$X"', parts: [['sh', '-c', 'rm $1', '_', '$X'], ['rm', '$1']] },
   { name: 'sh -c without a script', line: 'sh -c', error: 'missing command string' },
   { name: 'shell reading stdin', line: 'echo rm x | sh', error: 'stdin' },
   { name: 'shell with -s', line: 'curl x | bash -s -- arg', error: 'stdin' },
@@ -189,8 +190,9 @@ describe('analyseSsh: exec command lines', () => {
         return;
       }
       assert.equal(command.error, undefined);
-      assert.deepEqual(command.parts.map(describePart), c.parts);
-      for (const part of command.parts) {
+      const parts = command.parts as readonly SshPart[];
+      assert.deepEqual(parts.map(describePart), c.parts);
+      for (const part of parts) {
         if (part.kind === 'exec') assert.equal(part.command, part.argv?.join(' '));
       }
     });
@@ -235,7 +237,7 @@ describe('matchCommandPattern', () => {
 
   it('every part of a bypass attempt is checked', () => {
     for (const line of ["r''m -rf /", '\\rm -rf /', 'a;rm -rf /', 'a|sh -c "rm -rf /"', "bash -c 'echo; rm -rf /'", 'sudo rm -rf /', 'env X=1 rm -rf /', 'xargs rm -rf /', 'find / -exec rm -rf {} \\;', '/usr/bin/rm -rf /', 'echo $(rm -rf /)']) {
-      const parts = analyseSsh({ kind: 'exec', command: line }).parts;
+      const parts = analyseSsh({ kind: 'exec', command: line }).parts as readonly SshPart[];
       assert.ok(parts.some((p) => matchCommandPattern('rm *', p)), line);
     }
   });
