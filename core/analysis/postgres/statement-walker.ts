@@ -278,9 +278,8 @@ export class StatementWalker {
       case 'CreateFunctionStmt':
         // The body (PL/pgSQL text, or a BEGIN ATOMIC block that only runs later) is opaque. Creating code that runs
         // later is also a `do`, so a policy that denies `do` denies it.
-        parts.add(body.is_procedure === true ? 'create_procedure' : 'create_function');
         parts.add('do');
-        return 'create_function';
+        return body.is_procedure === true ? 'create_procedure' : 'create_function';
       case 'AlterFunctionStmt':
         return objectKind('alter', body.objtype);
       case 'CreateStmt':
@@ -754,7 +753,9 @@ export class StatementWalker {
     const path = this.currentPath();
     if (!path.includes('pg_temp') && this.session.tempStatus(name) === 'certain') return `pg_temp.${name}`;
     const catalogImplicit = !path.includes('pg_catalog');
-    if (catalogImplicit && pgCatalogRelations.has(name)) return `pg_catalog.${name}`;
+    // Offline, a catalog relation's name means the catalog relation even when the path lists pg_catalog after
+    // another schema: without a catalog there is no telling that the other schema has a relation of that name.
+    if (pgCatalogRelations.has(name) && (catalogImplicit || !this.lookup)) return `pg_catalog.${name}`;
     if (this.lookup) {
       const schemas = this.schemasForLookup(path, catalogImplicit);
       const found = this.lookup(schemas, name);
