@@ -173,6 +173,14 @@ const cases: readonly Case[] = [
   { name: 'empty command line', line: '   ', error: 'no command' },
   { name: 'only an assignment', line: 'X=1', error: 'no command' },
   { name: 'too long', line: `echo ${'a'.repeat(MAX_COMMAND_LINE_BYTES)}`, error: 'longer than' },
+  { name: 'too deep ${…} nesting', line: `echo ${'${x:-'.repeat(5000)}${'}'.repeat(5000)}`, error: 'deeper' },
+  { name: 'too many commands', line: 'ls;'.repeat(2000), error: 'more than' },
+  { name: 'process substitution as a redirection target', line: 'echo hi > >(rm x)', parts: [['rm', 'x'], ['echo', 'hi']] },
+  { name: 'partly quoted here-doc delimiter keeps the body literal', line: 'cat <<E"OF"\n$(rm x)\nEOF', parts: [['cat']] },
+  { name: 'here-doc inside $(…)', line: 'echo $(cat <<EOF\n$(rm x)\nEOF\n)', parts: [['cat'], ['rm', 'x'], ['echo', '$(cat <<EOF\n$(rm x)\nEOF\n)']] },
+  { name: 'redirection after a brace group', line: '{ rm x; } 2>/dev/null', parts: [['rm', 'x']] },
+  { name: 'exec of a shell reading stdin', line: 'exec sh', error: 'stdin' },
+  { name: 'escaped wrapper name', line: '\\s"ud"o rm x', parts: [['sudo', 'rm', 'x'], ['rm', 'x']] },
   { name: 'too deep', line: `${'echo $('.repeat(40)}x${')'.repeat(40)}`, error: 'deeper' },
 ];
 

@@ -541,6 +541,7 @@ class Parser {
   /** `${…}`: its operands may hold substitutions (`${x:-$(cmd)}`), which run. */
   parseBracedParameter(inDouble: boolean): void {
     this.pos += 2;
+    this.enter(); // ${x:-${x:-…}} recurses; bound it like any other nesting
     const start = this.pos;
     if (this.src[this.pos] === '(') this.fail('zsh parameter flags ${(…)…} are not analysed');
     let depth = 0;
@@ -568,6 +569,7 @@ class Parser {
     }
     const content = this.src.slice(start, this.pos);
     this.pos++;
+    this.leave();
     // ${x@P} expands prompt escapes, which run command substitutions held in the variable's value.
     if (/@[A-Za-z]$/.test(content)) this.fail('parameter transformations ${…@…} are not analysed');
   }
