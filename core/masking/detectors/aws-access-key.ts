@@ -3,7 +3,7 @@
 
 import { escapeEndsAt, isUpperOrDigit } from '../char-classes.ts';
 import type { Detector } from '../detector.ts';
-import { HAS_LETTER_A } from '../features.ts';
+import { HAS_A_KEY_PREFIX } from '../features.ts';
 import { NO_SPANS, type Span } from '../span.ts';
 
 const LENGTH = 20;
@@ -51,7 +51,7 @@ function hasKeyPrefix(buf: Uint8Array, start: number, end: number): boolean {
 export const awsAccessKey: Detector = {
   name: 'aws-access-key',
   minLength: LENGTH,
-  mayMatch: (flags) => (flags & HAS_LETTER_A) !== 0,
+  mayMatch: (flags) => (flags & HAS_A_KEY_PREFIX) !== 0,
   mayMatchBytes: hasKeyPrefix,
   find: findAwsAccessKeys,
 };

@@ -80,9 +80,24 @@ export function findCreditCards(text: string): readonly Span[] {
   return spans ?? NO_SPANS;
 }
 
+/** Bytes can hold a card only if they hold 13 digits in a row, single spaces or dashes between them allowed. */
+function hasLongDigitSequence(buf: Uint8Array, start: number, end: number): boolean {
+  let digits = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (isDigit(c)) {
+      if (++digits >= MIN_DIGITS) return true;
+    } else if (!(digits > 0 && isSeparator(c) && i + 1 < end && isDigit(buf[i + 1]!))) {
+      digits = 0;
+    }
+  }
+  return false;
+}
+
 export const creditCard: Detector = {
   name: 'credit-card',
   minLength: MIN_DIGITS,
   mayMatch: (flags, digits) => (flags & HAS_DIGIT) !== 0 && digits >= MIN_DIGITS,
+  mayMatchBytes: hasLongDigitSequence,
   find: findCreditCards,
 };

@@ -5,7 +5,7 @@
 
 import { alnumBefore, isAsciiAlnum, isDigit, isUpper, isUpperOrDigit } from '../char-classes.ts';
 import type { Detector } from '../detector.ts';
-import { HAS_UPPER } from '../features.ts';
+import { HAS_UPPER_DIGIT } from '../features.ts';
 import { NO_SPANS, type Span } from '../span.ts';
 
 const MIN_LENGTH = 15;
@@ -88,7 +88,7 @@ function hasIbanHead(buf: Uint8Array, start: number, end: number): boolean {
 export const iban: Detector = {
   name: 'iban',
   minLength: MIN_LENGTH,
-  mayMatch: (flags, digits) => (flags & HAS_UPPER) !== 0 && digits >= 2,
+  mayMatch: (flags, digits) => (flags & HAS_UPPER_DIGIT) !== 0 && digits >= 2,
   mayMatchBytes: hasIbanHead,
   find: findIbans,
 };

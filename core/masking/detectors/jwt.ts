@@ -5,7 +5,7 @@
 
 import { base64UrlBefore, isBase64Url } from '../char-classes.ts';
 import type { Detector } from '../detector.ts';
-import { HAS_DOT } from '../features.ts';
+import { HAS_E_YW } from '../features.ts';
 import { NO_SPANS, type Span } from '../span.ts';
 
 const DOT = 0x2e;
@@ -89,7 +89,7 @@ function hasJwtHeaderStart(buf: Uint8Array, start: number, end: number): boolean
 export const jwt: Detector = {
   name: 'jwt',
   minLength: MIN_HEADER + 3,
-  mayMatch: (flags) => (flags & HAS_DOT) !== 0,
+  mayMatch: (flags) => (flags & HAS_E_YW) !== 0,
   mayMatchBytes: hasJwtHeaderStart,
   find: findJwts,
 };

@@ -6,7 +6,7 @@
 
 import { alnumBefore, isAsciiLetter, isDigit } from '../char-classes.ts';
 import type { Detector } from '../detector.ts';
-import { HAS_PLUS } from '../features.ts';
+import { HAS_PLUS_DIGIT } from '../features.ts';
 import { NO_SPANS, type Span } from '../span.ts';
 
 const MIN_DIGITS = 8;
@@ -84,6 +84,7 @@ export function findPhones(text: string): readonly Span[] {
 export const phone: Detector = {
   name: 'phone',
   minLength: 1 + MIN_DIGITS,
-  mayMatch: (flags, digits) => (flags & HAS_PLUS) !== 0 && digits >= MIN_DIGITS,
+  // `+` and a digit other than 0 side by side, and enough digits: no finer check on the bytes is needed.
+  mayMatch: (flags, digits) => (flags & HAS_PLUS_DIGIT) !== 0 && digits >= MIN_DIGITS,
   find: findPhones,
 };

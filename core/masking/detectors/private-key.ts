@@ -5,7 +5,7 @@
 // cut short is still a secret.
 
 import type { Detector } from '../detector.ts';
-import { HAS_DASH } from '../features.ts';
+import { HAS_DASH_B } from '../features.ts';
 import { NO_SPANS, type Span } from '../span.ts';
 
 const BEGIN = '-----BEGIN ';
@@ -108,7 +108,7 @@ function hasBeginLine(buf: Uint8Array, start: number, end: number): boolean {
 export const privateKey: Detector = {
   name: 'private-key',
   minLength: BEGIN.length + LABEL.length + DASHES.length,
-  mayMatch: (flags) => (flags & HAS_DASH) !== 0,
+  mayMatch: (flags) => (flags & HAS_DASH_B) !== 0,
   mayMatchBytes: hasBeginLine,
   find: findPrivateKeys,
 };

@@ -4,7 +4,7 @@
 
 import { isDigit } from '../char-classes.ts';
 import type { Detector } from '../detector.ts';
-import { HAS_DASH } from '../features.ts';
+import { HAS_DIGIT_DASH } from '../features.ts';
 import { NO_SPANS, type Span } from '../span.ts';
 
 const DASH = 0x2d;
@@ -53,9 +53,21 @@ export function findUsSsns(text: string): readonly Span[] {
   return spans ?? NO_SPANS;
 }
 
+/** Bytes can hold an SSN only if they hold `ddd-dd-dddd`. */
+function hasSsnShape(buf: Uint8Array, start: number, end: number): boolean {
+  for (let dash = start + 3; dash + 8 <= end; dash++) {
+    if (buf[dash] !== DASH || buf[dash + 3] !== DASH) continue;
+    if (isDigit(buf[dash - 3]!) && isDigit(buf[dash - 2]!) && isDigit(buf[dash - 1]!) && isDigit(buf[dash + 1]!) &&
+      isDigit(buf[dash + 2]!) && isDigit(buf[dash + 4]!) && isDigit(buf[dash + 5]!) && isDigit(buf[dash + 6]!) &&
+      isDigit(buf[dash + 7]!)) return true;
+  }
+  return false;
+}
+
 export const usSsn: Detector = {
   name: 'us-ssn',
   minLength: LENGTH,
-  mayMatch: (flags, digits) => (flags & HAS_DASH) !== 0 && digits >= 9,
+  mayMatch: (flags, digits) => (flags & HAS_DIGIT_DASH) !== 0 && digits >= 9,
+  mayMatchBytes: hasSsnShape,
   find: findUsSsns,
 };
