@@ -801,7 +801,9 @@ table('DDL kinds', {
     parts: ['create_event_trigger'],
   },
   'REFRESH MATERIALIZED VIEW': { sql: 'refresh materialized view concurrently mv', parts: ['refresh_materialized_view public.mv'] },
-  'COMMENT': { sql: "comment on table t is 'x'", parts: ['comment'] },
+  'COMMENT ON TABLE carries the table': { sql: "comment on table t is 'x'", parts: ['comment public.t'] },
+  'COMMENT ON COLUMN carries the table': { sql: "comment on column s.t.c is 'x'", parts: ['comment s.t'] },
+  'COMMENT ON SCHEMA has no relation': { sql: "comment on schema s is 'x'", parts: ['comment'] },
   'ALTER SYSTEM': { sql: "alter system set work_mem = '1GB'", parts: ['alter_system'] },
   'SECURITY LABEL is other': { sql: "security label for selinux on table t is 'x'", parts: ['other'] },
   'LOAD is other': { sql: "load 'auto_explain'", parts: ['other'] },
@@ -968,6 +970,51 @@ describe('session state across commands', () => {
     const r = analysePostgres('select * from orders, other, pg_class', state);
     assert.deepEqual(sorted((r.parts as SqlPart[]).map(show)), ['select app.orders', 'select pg_catalog.pg_class', 'select public.other']);
     assert.deepEqual(calls[0], [['pg_temp', 'pg_catalog', 'alice', 'public', 'app'], 'orders']);
+  });
+});
+
+describe('roles and "$user" with a catalog', () => {
+  const lookupState = (seen: string[][]): PgSessionState => ({
+    searchPath: ['$user', 'public'],
+    user: 'alice',
+    prepared: new Map(),
+    lookupRelation: (schemas) => {
+      seen.push([...schemas]);
+      return schemas[2]; // the first schema after the implicit pg_temp and pg_catalog
+    },
+  });
+
+  test('SET ROLE changes what "$user" means for the rest of the command and after it', () => {
+    const seen: string[][] = [];
+    const r = analysePostgres('select * from a; set role vault; select * from keys', lookupState(seen));
+    assert.deepEqual((r.parts as SqlPart[]).map(show), ['select alice.a', 'set_role', 'select vault.keys']);
+    const next = analysePostgres('select * from k2', r.stateAfter);
+    assert.deepEqual((next.parts as SqlPart[]).map(show), ['select vault.k2']);
+    const reset = analysePostgres('reset role; select * from k3', next.stateAfter);
+    assert.deepEqual((reset.parts as SqlPart[]).map(show), ['set_role', 'select alice.k3']);
+  });
+
+  test('SET ROLE NONE and SET LOCAL ROLE', () => {
+    const r = analysePostgres('set role bob; set role none; select * from a', lookupState([]));
+    assert.deepEqual((r.parts as SqlPart[]).map(show), ['set_role', 'set_role', 'select alice.a']);
+    const local = analysePostgres('set local role bob; select * from a', lookupState([]));
+    assert.deepEqual((local.parts as SqlPart[]).map(show), ['set_role', 'select bob.a']);
+    assert.equal((local.stateAfter as PgTrackedState).currentRole, null, 'SET LOCAL lapses at the end of the command');
+  });
+
+  test('SET SESSION AUTHORIZATION', () => {
+    const r = analysePostgres("set session authorization 'carol'; select * from a", lookupState([]));
+    assert.deepEqual((r.parts as SqlPart[]).map(show), ['set_role', 'select carol.a']);
+  });
+
+  test('a computed role makes "$user" unresolvable', () => {
+    const r = analysePostgres("select set_config('role', (select r from x), false); select * from a", lookupState([]));
+    assert.match(r.error ?? '', /\$user/);
+  });
+
+  test('ROLLBACK undoes SET ROLE', () => {
+    const r = analysePostgres('begin; set role vault; rollback; select * from a', lookupState([]));
+    assert.deepEqual((r.parts as SqlPart[]).map(show), ['transaction', 'set_role', 'transaction', 'select alice.a']);
   });
 });
 

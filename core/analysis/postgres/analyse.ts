@@ -98,7 +98,7 @@ export function analysePostgres(sql: string, state: PgSessionState, limits: PgAn
 
   const tracked = state as PgTrackedState;
   const session = new SessionTracker(tracked);
-  const walker = new StatementWalker(session, limits.maxDepth, state.user, state.lookupRelation);
+  const walker = new StatementWalker(session, limits.maxDepth, state.lookupRelation);
   const parts: SqlPart[] = [];
   try {
     for (let i = 0; i < stmts.length; i++) {

@@ -1,6 +1,6 @@
 // The part of the session state a command can change, tracked statement by statement as PostgreSQL applies it:
-// the search_path (with SET LOCAL, transaction-block and savepoint semantics), SQL-level prepared statements and the
-// temporary relations this session may have.
+// the search_path and the role settings that decide "$user" (with SET LOCAL, transaction-block and savepoint
+// semantics), SQL-level prepared statements and the temporary relations this session may have.
 //
 // PostgreSQL's rules followed here (guc.c, xact.c):
 // - SET lasts for the session, SET LOCAL until the end of the current transaction; COMMIT keeps SET values and drops
@@ -16,10 +16,23 @@ import type { PgSessionState } from './types.ts';
 /** A search_path: the schema list, or the reason it cannot be known (then unqualified names are unanalysable). */
 export type SearchPathValue = readonly string[] | { readonly unknown: string };
 
+/** A role setting: null when not set (the session user applies), or the reason it cannot be known. */
+export type RoleValue = string | null | { readonly unknown: string };
+
+/**
+ * The settings that change how names resolve, tracked together because they share PostgreSQL's transactional GUC
+ * semantics: the search_path, SET ROLE and SET SESSION AUTHORIZATION (the last two decide what "$user" means).
+ */
+export interface SessionSettings {
+  readonly path: SearchPathValue;
+  readonly role: RoleValue;
+  readonly auth: RoleValue;
+}
+
 interface Savepoint {
   readonly name: string;
-  readonly current: SearchPathValue;
-  readonly session: SearchPathValue;
+  readonly current: SessionSettings;
+  readonly session: SessionSettings;
 }
 
 /** What the tracker adds to PgSessionState; the caller passes stateAfter back unchanged as the next state. */
@@ -28,6 +41,10 @@ export interface PgTrackedFields {
   readonly searchPathUnknown?: string;
   /** The value RESET search_path / RESET ALL / DISCARD ALL return to. Default: the first state's searchPath. */
   readonly resetSearchPath?: readonly string[];
+  /** SET ROLE in effect (current_user, and so "$user"); absent or null: none. */
+  readonly currentRole?: RoleValue;
+  /** SET SESSION AUTHORIZATION in effect; absent or null: the login user (`user`). */
+  readonly sessionAuthorization?: RoleValue;
   /** Temporary relations the session may have (created earlier, not known to be dropped). */
   readonly tempRelations?: ReadonlySet<string>;
   /** Present while an explicit transaction block is open. */
@@ -35,22 +52,26 @@ export interface PgTrackedFields {
 }
 
 export interface PgTransactionTracking {
-  readonly startPath: SearchPathValue;
-  readonly sessionPath: SearchPathValue;
+  /** The settings when the transaction started (what ROLLBACK returns to). */
+  readonly start: SessionSettings;
+  /** The settings COMMIT keeps (SET values, not SET LOCAL ones). */
+  readonly session: SessionSettings;
   readonly savepoints: readonly Savepoint[];
 }
 
 export type PgTrackedState = PgSessionState & PgTrackedFields;
 
+type SettingName = keyof SessionSettings;
+
 export class SessionTracker {
-  current: SearchPathValue;
-  private session: SearchPathValue;
+  private current: SessionSettings;
+  private session: SessionSettings;
   private readonly resetPath: readonly string[];
   private inBlock: boolean;
-  private blockStart: SearchPathValue;
-  private implicitStart: SearchPathValue;
+  private blockStart: SessionSettings;
+  private implicitStart: SessionSettings;
   private savepoints: Savepoint[];
-  private pathTouched = false;
+  private settingsTouched = false;
 
   private preparedMap: ReadonlyMap<string, readonly SqlPart[]>;
   private preparedCopied = false;
@@ -64,28 +85,55 @@ export class SessionTracker {
 
   constructor(input: PgTrackedState) {
     this.input = input;
-    this.current = input.searchPathUnknown !== undefined ? { unknown: input.searchPathUnknown } : input.searchPath;
+    this.current = {
+      path: input.searchPathUnknown !== undefined ? { unknown: input.searchPathUnknown } : input.searchPath,
+      role: input.currentRole ?? null,
+      auth: input.sessionAuthorization ?? null,
+    };
     this.resetPath = input.resetSearchPath ?? input.searchPath;
     const txn = input.transaction;
     this.inBlock = txn !== undefined;
-    this.session = txn?.sessionPath ?? this.current;
-    this.blockStart = txn?.startPath ?? this.current;
+    this.session = txn?.session ?? this.current;
+    this.blockStart = txn?.start ?? this.current;
     this.implicitStart = this.current;
     this.savepoints = txn ? [...txn.savepoints] : [];
     this.preparedMap = input.prepared;
     this.maybeTemp = input.tempRelations ?? emptySet;
   }
 
-  // ---- search_path -------------------------------------------------------------------------------------------
+  // ---- settings ----------------------------------------------------------------------------------------------
+
+  get path(): SearchPathValue {
+    return this.current.path;
+  }
+
+  /** The user "$user" stands for: SET ROLE, else SET SESSION AUTHORIZATION, else the login user. */
+  effectiveUser(): string | { readonly unknown: string } | undefined {
+    const { role, auth } = this.current;
+    if (role !== null) return role;
+    if (auth !== null) return auth;
+    return this.input.user;
+  }
+
+  set<K extends SettingName>(name: K, value: SessionSettings[K], local: boolean): void {
+    this.settingsTouched = true;
+    this.current = { ...this.current, [name]: value };
+    if (!local) this.session = { ...this.session, [name]: value };
+  }
 
   setPath(value: SearchPathValue, local: boolean): void {
-    this.pathTouched = true;
-    this.current = value;
-    if (!local) this.session = value;
+    this.set('path', value, local);
   }
 
   resetSearchPath(local: boolean): void {
-    this.setPath(this.resetPath, local);
+    this.set('path', this.resetPath, local);
+  }
+
+  /** RESET ALL (and DISCARD ALL): every setting back to its session start value. */
+  resetAll(): void {
+    this.set('path', this.resetPath, false);
+    this.set('role', null, false);
+    this.set('auth', null, false);
   }
 
   // ---- transactions ------------------------------------------------------------------------------------------
@@ -109,12 +157,12 @@ export class SessionTracker {
         return;
       case 'TRANS_STMT_SAVEPOINT':
         this.savepoints.push({ name: savepointName ?? '', current: this.current, session: this.session });
-        this.pathTouched = true;
+        this.settingsTouched = true;
         return;
       case 'TRANS_STMT_RELEASE': {
         const at = this.findSavepoint(savepointName);
         if (at >= 0) this.savepoints.length = at;
-        this.pathTouched = true;
+        this.settingsTouched = true;
         return;
       }
       case 'TRANS_STMT_ROLLBACK_TO': {
@@ -125,7 +173,7 @@ export class SessionTracker {
           this.session = sp.session;
           this.savepoints.length = at + 1;
         }
-        this.pathTouched = true;
+        this.settingsTouched = true;
         this.uncertainTemp();
         return;
       }
@@ -134,8 +182,8 @@ export class SessionTracker {
     }
   }
 
-  private endTransaction(value: SearchPathValue, chain: boolean, rollback: boolean): void {
-    this.pathTouched = true;
+  private endTransaction(value: SessionSettings, chain: boolean, rollback: boolean): void {
+    this.settingsTouched = true;
     this.current = value;
     this.session = value;
     this.savepoints = [];
@@ -222,21 +270,22 @@ export class SessionTracker {
   finish(): PgTrackedState {
     // Outside a transaction block the command's implicit transaction ends here: SET LOCAL values lapse.
     if (!this.inBlock) this.current = this.session;
-    const changed = this.pathTouched || this.preparedCopied || this.tempTouched || this.inBlock !== (this.input.transaction !== undefined);
+    const changed =
+      this.settingsTouched || this.preparedCopied || this.tempTouched || this.inBlock !== (this.input.transaction !== undefined);
     if (!changed && this.input.resetSearchPath !== undefined) return this.input;
-    const temp =
-      this.createdTemp.size === 0 ? this.maybeTemp : new Set([...this.maybeTemp, ...this.createdTemp]);
-    const known = Array.isArray(this.current);
+    const temp = this.createdTemp.size === 0 ? this.maybeTemp : new Set([...this.maybeTemp, ...this.createdTemp]);
+    const path = this.current.path;
+    const known = Array.isArray(path);
     const out: PgTrackedState = {
       ...this.input,
-      searchPath: known ? (this.current as readonly string[]) : this.input.searchPath,
-      searchPathUnknown: known ? undefined : (this.current as { unknown: string }).unknown,
+      searchPath: known ? (path as readonly string[]) : this.input.searchPath,
+      searchPathUnknown: known ? undefined : (path as { unknown: string }).unknown,
       resetSearchPath: this.resetPath,
+      currentRole: this.current.role,
+      sessionAuthorization: this.current.auth,
       prepared: this.preparedMap,
       tempRelations: temp.size > 0 ? temp : undefined,
-      transaction: this.inBlock
-        ? { startPath: this.blockStart, sessionPath: this.session, savepoints: this.savepoints }
-        : undefined,
+      transaction: this.inBlock ? { start: this.blockStart, session: this.session, savepoints: this.savepoints } : undefined,
     };
     return out;
   }

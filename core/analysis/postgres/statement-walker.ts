@@ -7,7 +7,7 @@ import type { SqlFunctionRef, SqlPart } from '../command.ts';
 import { runsDynamicSql } from './dynamic-sql-functions.ts';
 import { pgCatalogRelations } from './pg-catalog-relations.ts';
 import { parseSearchPathText } from './search-path.ts';
-import type { SearchPathValue, SessionTracker } from './session-tracker.ts';
+import type { RoleValue, SearchPathValue, SessionTracker } from './session-tracker.ts';
 import { fixedKinds, objectKind, relationObjectTypes, tableChildObjectTypes } from './statement-kinds.ts';
 import { boundsTarget } from './unbounded-write.ts';
 
@@ -96,14 +96,14 @@ const forbiddenSettings: ReadonlySet<string> = new Set(['client_encoding', 'stan
 export class StatementWalker {
   private readonly session: SessionTracker;
   private readonly maxDepth: number;
-  private readonly user: string | undefined;
   private readonly lookup: ((schemas: readonly string[], name: string) => string | undefined) | undefined;
   private depth = 0;
 
   // Per top-level statement.
   private functions: SqlFunctionRef[] = [];
   private dynamic: SqlFunctionRef[] = [];
-  private pendingPath: { value: SearchPathValue; local: boolean } | undefined;
+  /** set_config calls take effect once their statement has run. */
+  private pending: Array<() => void> = [];
   private statementIndex = 0;
   /** A schema prepended to the path while the elements of CREATE SCHEMA are walked. */
   private schemaOverride: string | undefined;
@@ -114,12 +114,10 @@ export class StatementWalker {
   constructor(
     session: SessionTracker,
     maxDepth: number,
-    user: string | undefined,
     lookup: ((schemas: readonly string[], name: string) => string | undefined) | undefined,
   ) {
     this.session = session;
     this.maxDepth = maxDepth;
-    this.user = user;
     this.lookup = lookup;
   }
 
@@ -127,16 +125,15 @@ export class StatementWalker {
   statement(stmt: unknown, index: number): StatementResult {
     this.functions = [];
     this.dynamic = [];
-    this.pendingPath = undefined;
+    if (this.pending.length > 0) this.pending = [];
     this.statementIndex = index;
     this.depth = 0;
     const parts = new PartList();
     const kind = this.unit(stmt, parts, undefined);
     // A statement always shows its own kind: `CALL p((SELECT x FROM t))` is (call) + (select, t), never just a read.
     if (!parts.kinds.includes(kind)) parts.add(kind);
-    // set_config('search_path', …) takes effect once the statement has run: later statements see it.
-    const pending = this.pendingPath as { value: SearchPathValue; local: boolean } | undefined; // set during the walk
-    if (pending) this.session.setPath(pending.value, pending.local);
+    // set_config(…) takes effect once the statement has run: later statements see it.
+    for (const apply of this.pending) apply();
     return { parts, functions: this.functions, dynamicSqlFunctions: this.dynamic };
   }
 
@@ -263,7 +260,7 @@ export class StatementWalker {
         return 'transaction';
       case 'DiscardStmt':
         if (body.target === 'DISCARD_ALL') {
-          this.session.resetSearchPath(false);
+          this.session.resetAll();
           this.session.deallocate(undefined);
           this.session.discardTemp();
         } else if (body.target === 'DISCARD_TEMP') {
@@ -348,6 +345,8 @@ export class StatementWalker {
         return 'alter_database';
       case 'CreateSchemaStmt':
         return this.createSchema(body, parts, scope);
+      case 'CommentStmt':
+        return this.comment(body, parts);
       case 'DefineStmt':
         this.fieldsExcept(body, parts, scope, 'defnames', 'definition');
         return objectKind('create', body.kind);
@@ -513,7 +512,7 @@ export class StatementWalker {
   private variableSet(body: Obj, parts: PartList): string {
     const kind = str(body.kind);
     if (kind === 'VAR_RESET_ALL') {
-      this.session.resetSearchPath(false);
+      this.session.resetAll();
       return 'set_role';
     }
     const name = (str(body.name) ?? '').toLowerCase(); // GUC names compare case-insensitively
@@ -521,6 +520,7 @@ export class StatementWalker {
       this.forbidden ??= `changing ${name} is not allowed: the proxy and the server must read statements the same way`;
     }
     if (name === 'search_path') this.setSearchPath(kind, body);
+    else if (name === 'role' || name === 'session_authorization') this.setRole(name, kind, body);
     this.value(body.args, parts, undefined);
     return name === 'role' || name === 'session_authorization' ? 'set_role' : 'set';
   }
@@ -551,33 +551,52 @@ export class StatementWalker {
     this.session.setPath(schemas, local);
   }
 
+  /** SET [LOCAL] ROLE / SESSION AUTHORIZATION: they change what "$user" in the search_path means. */
+  private setRole(name: 'role' | 'session_authorization', kind: string | undefined, body: Obj): void {
+    const local = body.is_local === true;
+    const setting = name === 'role' ? 'role' : 'auth';
+    if (kind === 'VAR_RESET' || kind === 'VAR_SET_DEFAULT') {
+      this.session.set(setting, null, local);
+      return;
+    }
+    const args = Array.isArray(body.args) ? body.args : [];
+    const value = args.length === 1 ? constText(args[0]) : undefined;
+    this.session.set(setting, roleValue(value), local);
+    if (setting === 'auth') this.session.set('role', null, local); // a new session user starts without SET ROLE
+  }
+
   /** set_config(name, value, is_local): a `set` part; a search_path change applies after the statement. */
   private setConfig(body: Obj, parts: PartList): void {
     parts.add('set');
     const args = Array.isArray(body.args) ? body.args : [];
     const setting = constText(args[0]);
+    const session = this.session;
     if (setting === undefined) {
       this.forbidden ??= 'set_config with a computed setting name could change client_encoding or standard_conforming_strings';
-      this.pendingPath = { value: { unknown: 'set_config with a computed setting name' }, local: false };
+      const unknown = { unknown: 'set_config with a computed setting name' };
+      this.pending.push(() => {
+        session.setPath(unknown, false);
+        session.set('role', unknown, false);
+      });
       return;
     }
     const name = setting.toLowerCase();
     if (forbiddenSettings.has(name)) {
       this.forbidden ??= `changing ${name} is not allowed: the proxy and the server must read statements the same way`;
     }
-    if (name !== 'search_path') return;
     const value = constText(args[1]);
-    const localArg = args[2];
-    const local = constBool(localArg);
-    const schemas = value === undefined ? undefined : parseSearchPathText(value);
-    if (schemas === undefined || local === undefined) {
-      this.pendingPath = {
-        value: { unknown: 'search_path was set by set_config to a value the analyser cannot read' },
-        local: local ?? false,
-      };
-      return;
+    const local = constBool(args[2]);
+    if (name === 'search_path') {
+      const schemas = value === undefined ? undefined : parseSearchPathText(value);
+      const path: SearchPathValue =
+        schemas === undefined || local === undefined
+          ? { unknown: 'search_path was set by set_config to a value the analyser cannot read' }
+          : schemas;
+      this.pending.push(() => session.setPath(path, local ?? false));
+    } else if (name === 'role') {
+      const role = local === undefined ? { unknown: 'role was set by set_config with a computed argument' } : roleValue(value);
+      this.pending.push(() => session.set('role', role, local ?? false));
     }
-    this.pendingPath = { value: schemas, local };
   }
 
   // ---- DDL ---------------------------------------------------------------------------------------------------
@@ -658,6 +677,19 @@ export class StatementWalker {
       if (isRelation && rel !== undefined && rel.startsWith('pg_temp.')) this.session.droppedTempRelation(rel.slice(8));
     }
     return kind;
+  }
+
+  /** COMMENT ON a relation, or on a column / trigger / policy / rule of one, carries that relation. */
+  private comment(body: Obj, parts: PartList): string {
+    const objType = str(body.objtype) ?? '';
+    const names = listStrings(body.object);
+    if (names !== undefined && names.length > 0) {
+      if (relationObjectTypes.has(objType)) parts.add('comment', this.namedRelation(names));
+      else if ((objType === 'OBJECT_COLUMN' || tableChildObjectTypes.has(objType)) && names.length > 1) {
+        parts.add('comment', this.namedRelation(names.slice(0, -1)));
+      }
+    }
+    return 'comment';
   }
 
   private relationsList(kind: string, list: unknown, parts: PartList): string {
@@ -810,7 +842,7 @@ export class StatementWalker {
   }
 
   private currentPath(): readonly string[] {
-    const cur = this.session.current;
+    const cur = this.session.path;
     if (!Array.isArray(cur)) {
       throw new Unanalysable(`an unqualified relation name cannot be resolved: ${(cur as { unknown: string }).unknown}`);
     }
@@ -824,7 +856,11 @@ export class StatementWalker {
     if (catalogImplicit) out.push('pg_catalog');
     for (const s of path) {
       if (s === '$user') {
-        if (this.user !== undefined) out.push(this.user);
+        const user = this.session.effectiveUser();
+        if (user !== undefined && typeof user !== 'string') {
+          throw new Unanalysable(`"$user" in the search_path cannot be resolved: ${user.unknown}`);
+        }
+        if (user !== undefined) out.push(user);
       } else if (s !== '') out.push(s);
     }
     return out;
@@ -888,6 +924,12 @@ function constText(v: unknown): string | undefined {
   const f = c.fval as Obj | undefined;
   if (f) return str(f.fval);
   return undefined;
+}
+
+/** The value of SET ROLE / set_config('role', …): 'none' means no role; a value that cannot be read is unknown. */
+function roleValue(text: string | undefined): RoleValue {
+  if (text === undefined) return { unknown: 'the role was set to a value the analyser cannot read' };
+  return text === 'none' ? null : text;
 }
 
 /** A boolean constant as PostgreSQL's boolin reads it; undefined when not a constant. */
