@@ -31,6 +31,10 @@ function identifier(value: unknown): string | undefined {
   return undefined;
 }
 
+function isBinaryExpression(value: unknown): value is AstNode {
+  return isNode(value) && value.type === 'binary_expr' && !isNode(value.ast);
+}
+
 function list(value: unknown): readonly unknown[] {
   if (value == null) return [];
   return Array.isArray(value) ? value : [value];
@@ -44,6 +48,8 @@ export class AstWalker {
   private readonly cteScopes: Set<string>[] = [];
   /** Every CTE name seen (the parser's own table list reports them as tables). */
   readonly cteNames = new Set<string>();
+  /** Statements (sub-queries, CTEs, derived tables) currently open. */
+  private statementDepth = 0;
 
   constructor(parts: StatementParts, database: string | undefined, maxDepth: number) {
     this.parts = parts;
@@ -89,7 +95,7 @@ export class AstWalker {
 
   /** select / insert / replace / update / delete, at any nesting level. */
   private statement(node: AstNode, depth: number): void {
-    if (depth > this.maxDepth) fail(`statement nested deeper than ${this.maxDepth}`);
+    if (++this.statementDepth > this.maxDepth) fail(`statements nested deeper than ${this.maxDepth}`);
     const pushed = this.enterWith(node.with, depth);
     switch (node.type) {
       case 'select':
@@ -109,6 +115,7 @@ export class AstWalker {
         fail(`unsupported nested statement type ${String(node.type)}`);
     }
     if (pushed) this.cteScopes.pop();
+    this.statementDepth--;
   }
 
   /**
@@ -375,6 +382,18 @@ export class AstWalker {
       return;
     }
     if (type === 'column_ref') return;
+    if (type === 'binary_expr') {
+      // Operator chains (a OR b OR c …) nest one level per operator: walk them with a stack, not by recursion.
+      const pending: AstNode[] = [node];
+      for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+        for (const key in current) {
+          const child = current[key];
+          if (isBinaryExpression(child)) pending.push(child);
+          else this.expression(child, depth + 1);
+        }
+      }
+      return;
+    }
     if (type === 'function') this.functionCall(node);
     else if (type === 'aggr_func') {
       const name = str(node.name);
@@ -426,6 +445,18 @@ function referencesTable(value: unknown, names: readonly string[], single: boole
     const visible = names.filter((n) => !shadowed.has(n));
     if (visible.length === 0) return false;
     for (const key in inner) if (referencesTable(inner[key], visible, single, true, depth + 1, maxDepth)) return true;
+    return false;
+  }
+  if (node.type === 'binary_expr') {
+    // Operator chains: a stack instead of recursion (see AstWalker.expression).
+    const pending: AstNode[] = [node];
+    for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+      for (const key in current) {
+        const child = current[key];
+        if (isBinaryExpression(child)) pending.push(child);
+        else if (referencesTable(child, names, single, nested, depth + 1, maxDepth)) return true;
+      }
+    }
     return false;
   }
   if (node.type === 'column_ref') {
