@@ -19,7 +19,8 @@ import { CancelRegistry } from './protocols/postgres/cancel-registry.ts';
 import { listenPostgres, type PgListener } from './protocols/postgres/listener.ts';
 import { buildPgResourceState } from './protocols/postgres/resource-state.ts';
 import type { PgResourceState } from './protocols/postgres/runtime.ts';
-import { startAdminServer, writeAdminInfo } from './admin/server.ts';
+import { startAdminServer } from './admin/server.ts';
+import { generateAdminToken, writeAdminInfo } from './admin/admin-info.ts';
 import { columnPlanner } from './protocols/postgres/masking/column-planner.ts';
 
 const usage = `Usage: portcullis-sidecar -f FILE_OR_DIR... --jwks FILE --issuer URL --records DIR
@@ -144,7 +145,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   source.watch();
 
-  const adminToken = randomBytes(24).toString('base64url');
+  const adminToken = generateAdminToken();
   const admin = await startAdminServer({
     port: Number(values['admin-port'] ?? 0),
     metrics: metrics.registry,
@@ -153,7 +154,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     approvals,
     adminToken,
   });
-  writeAdminInfo(records, { url: `http://127.0.0.1:${admin.port}`, token: adminToken });
+  await writeAdminInfo(records, { url: `http://127.0.0.1:${admin.port}`, token: adminToken });
   log.info({ port: admin.port }, 'admin API listening');
   process.stdout.write(`portcullis-sidecar ready: ${[...listeners].map(([n, l]) => `${n} on 127.0.0.1:${l.listener.port}`).join(', ')}; admin on 127.0.0.1:${admin.port}\n`);
 

@@ -14,6 +14,7 @@ import {
 import { actions, isKnownStatementKind, kubernetesVerbs, maskingStrategies, type MaskingStrategy } from './vocabulary.ts';
 import { compileGlob } from './glob.ts';
 import { parseDuration } from '../util/duration.ts';
+import { parseJsonPath } from '../analysis/http/json-path.ts';
 
 /** The shape the compiler reads; the generated CRD types are assignable to it. */
 export interface ObjectRef {
@@ -325,7 +326,18 @@ function checkMatcher(key: (typeof matcherKeys)[number], block: Obj, err: (field
         const v = block[f];
         if (v === undefined) continue;
         if (!isObj(v)) err(f, 'must map names to lists of values');
-        else for (const [k, vals] of Object.entries(v)) if (!strings(vals)) err(`${f}.${k}`, 'must be a list of strings');
+        else {
+          for (const [k, vals] of Object.entries(v)) {
+            if (!strings(vals)) err(`${f}.${k}`, 'must be a list of strings');
+            if (f === 'jsonBody') {
+              try {
+                parseJsonPath(k);
+              } catch (e) {
+                err(`${f}.${k}`, `invalid JSONPath: ${(e as Error).message}`);
+              }
+            }
+          }
+        }
       }
       break;
     case 'ssh':

@@ -78,7 +78,7 @@ function compilePartMatcher(rule: BundleRule): (part: Part) => boolean {
     return (p) => p.protocol === 'kubernetes' && m(p);
   }
   if (rule.http) {
-    const m = compileHttpMatcher(rule.http);
+    const m = compileHttpMatcher(rule.http, rule.action);
     return (p) => p.protocol === 'http' && m(p);
   }
   if (rule.ssh) {

@@ -406,7 +406,7 @@ export class PgSession {
     const decision = strict ? { action: 'deny' as const, reasons: [...v.decision.reasons, strict] } : v.decision;
     if (decision.action === 'deny') return this.#deny(text, v.analysis, decision, 'query');
     if (decision.action === 'approve') {
-      this.#hold(st, { ...v, decision }, () => this.#forwardQuery(v, frame, true), (d) => this.#deny(text, v.analysis, d, 'query'));
+      this.#hold(st, { ...v, decision }, () => this.#forwardQuery(v, frame, true), (d, approval) => this.#deny(text, v.analysis, d, 'query', approval));
       return;
     }
     this.#forwardQuery(v, frame, false);
@@ -521,16 +521,18 @@ export class PgSession {
    * (so an open transaction is aborted, exactly as the agent now believes), and its error is replaced by ours.
    */
   #deny(text: string, analysis: PgAnalysis | undefined, decision: Decision, mode: 'query' | 'sync' | 'flush', approval?: { id: string; outcome: 'denied' | 'expired'; by?: string; reason?: string }): void {
-    const v: Verdict = { decision, analysis: analysis ?? { parts: [], statementCount: 0, stateAfter: this.#state }, text };
+    // A held command that was refused is recorded as a denial, with how its approval ended.
+    const final: Decision = decision.action === 'deny' ? decision : { ...decision, action: 'deny' };
+    const v: Verdict = { decision: final, analysis: analysis ?? { parts: [], statementCount: 0, stateAfter: this.#state }, text };
     this.#recordCommand(v, false, false, approval);
     const rule = decision.rule ? `rule "${decision.rule}"${decision.policy ? ` of ${decision.policy}` : ''}` : 'policy';
-    const message = decision.message
-      ? `portcullis: ${decision.message} (${rule})`
-      : approval?.outcome === 'expired'
+    const message = approval?.outcome === 'expired'
         ? `portcullis: approval ${approval.id} expired without a decision (${rule})`
         : approval?.outcome === 'denied'
           ? `portcullis: approval ${approval.id} was denied${approval.by ? ` by ${approval.by}` : ''} (${rule})`
-          : `portcullis: statement denied by ${rule}`;
+          : decision.message
+            ? `portcullis: ${decision.message} (${rule})`
+            : `portcullis: statement denied by ${rule}`;
     const err = buildErrorResponse({
       severity: 'ERROR',
       code: '42501',
