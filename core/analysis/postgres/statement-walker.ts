@@ -347,6 +347,10 @@ export class StatementWalker {
         return this.createSchema(body, parts, scope);
       case 'CommentStmt':
         return this.comment(body, parts);
+      case 'CompositeTypeStmt':
+        // CREATE TYPE t AS (…): `typevar` names the type being created, not a relation read.
+        this.fieldsExcept(body, parts, scope, 'typevar');
+        return 'create_type';
       case 'DefineStmt':
         this.fieldsExcept(body, parts, scope, 'defnames', 'definition');
         return objectKind('create', body.kind);
