@@ -60,7 +60,8 @@ test('a Deployment created through the API gets a Pod scheduled onto a kwok node
       selector: { matchLabels: { app: 'web' } },
       template: {
         metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] },
+        // kwok never pulls images; against a real cluster set PORTCULLIS_E2E_IMAGE to an image its nodes can pull.
+        spec: { containers: [{ name: 'web', image: process.env.PORTCULLIS_E2E_IMAGE ?? 'pause:3.10' }] },
       },
     },
   };
@@ -165,7 +166,8 @@ if (cluster.mode === 'local') {
           request: { uid: string; name?: string; object?: { metadata?: { name?: string; labels?: Record<string, string> } } };
         };
         const name = review.request.object?.metadata?.name ?? '';
-        calls.push(`${req.url} ${name}`);
+        // The API server appends ?timeout=…; the path is what was registered.
+        calls.push(`${new URL(req.url ?? '/', 'https://webhook').pathname} ${name}`);
         const deny = review.request.object?.metadata?.labels?.['e2e-deny'] === 'yes';
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({

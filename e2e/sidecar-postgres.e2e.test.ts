@@ -9,6 +9,7 @@ import { readEvents, startSidecar, type Sidecar } from './lib/sidecar.ts';
 import { RawSession, pgClient, psql, psqlAsync, sendCancel } from './lib/pg-clients.ts';
 import { buildBind, buildExecute, buildParse, buildQuery, buildSync } from '../sidecar/protocols/postgres/codec/index.ts';
 import { decideApproval, listApprovals } from '../sidecar/admin/client.ts';
+import type { QueryConfig } from 'pg';
 
 let pg: PgServer;
 let sc: Sidecar;
@@ -332,7 +333,9 @@ describe('masking', () => {
       const text = await c.query({ text: 'SELECT id, card_number, email FROM customers WHERE id = $1', values: [2] });
       assertNothingSensitive(JSON.stringify(text.rows), 'extended text');
       assert.equal(text.rows[0].id, 2);
-      const binary = await c.query({ text: 'SELECT card_number, email, id FROM customers ORDER BY id', values: [], binary: true } as never);
+      const binary = await c.query({ text: 'SELECT card_number, email, id FROM customers WHERE id > $1 ORDER BY id', values: [0], binary: true } as QueryConfig);
+      assert.equal(binary.fields[0]!.format, 'binary');
+      assert.equal(binary.rows.length, 3);
       assertNothingSensitive(JSON.stringify(binary.rows.map((r: Record<string, unknown>) => String(r.card_number) + String(r.email))), 'binary');
     } finally {
       await c.end();

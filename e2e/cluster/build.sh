@@ -61,7 +61,6 @@ fi
 find_go
 BUILD_START=$SECONDS
 log "building $VERSIONS_KEY with $("$GO" env GOVERSION) (-p $PARALLELISM); logs in $LOG_DIR"
-log "a cold build compiles Kubernetes from source and takes a while; progress is printed every 30s"
 
 elapsed() { local s=$((SECONDS - $1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
@@ -188,6 +187,7 @@ build_k8s_binary() {
 need_k8s=0
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do stamp_ok "$b" || need_k8s=1; done
 if ((need_k8s)); then
+  log "a cold build compiles Kubernetes from source (15-30 min on 2 cores); progress is printed every 30s"
   run_step "resolve k8s.io/kubernetes $K8S_VERSION module graph" "$LOG_DIR/k8s-modules.log" prepare_k8s_module
   LDFLAGS_K8S="$(k8s_ldflags)"
   # etcd's version is a constant in go.etcd.io/etcd/api/v3/version, so it needs no stamping.

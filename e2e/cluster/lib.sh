@@ -31,11 +31,17 @@ die() {
 }
 
 # find_go sets GO to a usable toolchain or explains what to install.
+# PORTCULLIS_GO names a specific go binary; otherwise go on PATH, then the usual /usr/local/go.
 find_go() {
-  GO="$(command -v go || true)"
-  if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
+  if [[ -n "${PORTCULLIS_GO:-}" ]]; then
+    GO="$PORTCULLIS_GO"
+    [[ -x "$GO" ]] || die "PORTCULLIS_GO=$GO is not an executable Go toolchain. Install Go 1.${GO_MIN_MINOR} or newer and point PORTCULLIS_GO at its bin/go (or unset it)."
+  else
+    GO="$(command -v go || true)"
+    if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
+  fi
   if [[ -z "$GO" ]]; then
-    die "no Go toolchain found. Install Go 1.${GO_MIN_MINOR} or newer (e.g. unpack it to /usr/local/go) and put it on PATH, then rerun."
+    die "no Go toolchain found, and the cluster binaries are not built yet. Install Go 1.${GO_MIN_MINOR} or newer (unpack the official release to /usr/local/go and add /usr/local/go/bin to PATH), then rerun 'make cluster-up'."
   fi
   local v minor
   v="$(GOTOOLCHAIN=local "$GO" env GOVERSION)"
@@ -72,12 +78,12 @@ proc_start() {
 
 # proc_alive PID START: the process exists, is the one we started, and is not a zombie.
 proc_alive() {
-  local stat
+  local want="$2" stat
   stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
   stat="${stat##*) }"
   # shellcheck disable=SC2086
   set -- $stat
-  [[ "$1" != Z && "${20}" == "$2" ]]
+  [[ "$1" != Z && "${20}" == "$want" ]]
 }
 
 # component_alive NAME: its pid file names a live process we started.

@@ -250,13 +250,12 @@ wait_until kube-scheduler healthz "$SCHED_PORT"
 # ---- kwok: fake nodes whose pods reach Running ----
 STAGES_DIR="$VERSION_DIR/kwok-stages"
 [[ -d "$STAGES_DIR" ]] || die "kwok stages missing in $STAGES_DIR; rerun 'make cluster-build'"
-{
-  printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n'
-  for f in "$STAGES_DIR"/*.yaml; do
-    printf -- '---\n'
-    cat "$f"
-  done
-} >"$CLUSTER_DIR/kwok.yaml"
+# Stages only: kwok applies its option defaults (parallelism, lease duration) only when the config file carries
+# no KwokConfiguration document, and the flags below set everything else.
+for f in "$STAGES_DIR"/*.yaml; do
+  printf -- '---\n'
+  cat "$f"
+done >"$CLUSTER_DIR/kwok.yaml"
 start_component kwok "$BIN_DIR/kwok" \
   --kubeconfig "$CLUSTER_DIR/kubeconfigs/kwok.kubeconfig" \
   --config "$CLUSTER_DIR/kwok.yaml" \

@@ -273,9 +273,10 @@ test('a chunked body over the bound is refused with 413 without a declared lengt
   assert.equal(approvals.get(id)?.phase, 'Pending');
 });
 
-test('close stops listening', async () => {
+test('close stops listening and may be repeated', async () => {
   const server = await startAdminServer({ port: 0, metrics: new Registry(), ready: () => true, mode: 'cluster' });
   assert.equal((await send(server, 'GET', '/healthz')).status, 200);
+  await server.close();
   await server.close();
   await assert.rejects(fetch(`${server.url}/healthz`));
 });

@@ -119,13 +119,15 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   const port = (server.address() as AddressInfo).port;
   const hostPart = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
   return {
     port,
     url: `http://${hostPart}:${port}`,
+    // Idempotent: shutdown paths may call it more than once.
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      })),
   };
 }

@@ -225,6 +225,8 @@ table('grants, roles, sessions, transactions', [
   { sql: "SET DEFAULT ROLE admin TO 'u'@'%'", parts: ['0:set_role'] },
   { sql: "SET PASSWORD = 'x'", parts: ['0:alter_role'] },
   { sql: 'SET autocommit = 0', parts: ['0:set'] },
+  { sql: 'SET autocommit = ON, @@session.sql_select_limit = DEFAULT', parts: ['0:set'] },
+  { sql: 'SET @a = sleep(1)', parts: ['0:set'], functions: ['sleep'] },
   { sql: 'SET @a = 1, @@session.wait_timeout = 10', parts: ['0:set'] },
   { sql: 'SET GLOBAL max_connections = 1000', parts: ['0:set'] },
   { sql: 'SET @a := (SELECT count(*) FROM secret)', parts: ['0:set', '0:select(shop.secret)'], functions: ['count'] },

@@ -34,7 +34,7 @@ export function analyseStatement(st: LexedStatement, session: Session, depth: nu
     case 'REPLACE':
     case 'UPDATE':
     case 'DELETE':
-      parsedStatement(defaultAsNull(st), session, parts);
+      parsedStatement(keywordValuesAsLiterals(st), session, parts);
       break;
     case 'TABLE':
       // TABLE t [ORDER BY …] [LIMIT …] is SELECT * FROM t …
@@ -88,22 +88,23 @@ export function analyseStatement(st: LexedStatement, session: Session, depth: nu
 }
 
 /**
- * node-sql-parser cannot parse the DEFAULT keyword as a value (VALUES (1, DEFAULT), SET a = DEFAULT); NULL reads the
- * same for this analysis (no relation, no function). Only DEFAULT after `(`, `,` or `=` and not before `(` (the
- * DEFAULT(col) function) is replaced.
+ * node-sql-parser cannot parse some keywords used as values: DEFAULT (VALUES (1, DEFAULT), SET a = DEFAULT) and, in
+ * SET, ON (SET autocommit = ON). NULL and 1 read the same for this analysis (no relation, no function). Only a keyword
+ * after `(`, `,` or `=` is replaced, DEFAULT not before `(` (the DEFAULT(col) function), ON only as a whole value.
  */
-function defaultAsNull(st: LexedStatement): string {
+function keywordValuesAsLiterals(st: LexedStatement, inSet = false): string {
   const tokens = st.tokens;
   let out = '';
   let from = 0;
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i] as Token;
-    if (t.kind !== 'word' || t.upper !== 'DEFAULT') continue;
+    if (t.kind !== 'word' || (t.upper !== 'DEFAULT' && !(inSet && t.upper === 'ON'))) continue;
     const before = tokens[i - 1] as Token;
     const after = tokens[i + 1];
     if (before.kind !== 'punct' || (before.value !== '(' && before.value !== ',' && before.value !== '=')) continue;
-    if (after !== undefined && after.kind === 'punct' && after.value === '(') continue;
-    out += `${st.text.slice(from, t.start)}NULL`;
+    if (t.upper === 'DEFAULT' && after?.kind === 'punct' && after.value === '(') continue;
+    if (t.upper === 'ON' && (before.value !== '=' || (after !== undefined && !(after.kind === 'punct' && after.value === ',')))) continue;
+    out += `${st.text.slice(from, t.start)}${t.upper === 'ON' ? '1' : 'NULL'}`;
     from = t.end;
   }
   return from === 0 ? st.text : out + st.text.slice(from);
@@ -122,7 +123,7 @@ function set(st: LexedStatement, session: Session, parts: StatementParts): void 
       parts.add('set');
       return;
     case 'assignments':
-      parsedStatement(st.text, session, parts);
+      parsedStatement(keywordValuesAsLiterals(st, true), session, parts);
       return;
   }
 }

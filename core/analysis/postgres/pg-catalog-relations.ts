@@ -40,7 +40,9 @@ const addedLater = [
   'pg_wait_events', // 17
   'pg_aios', // 18
   'pg_shmem_allocations_numa', // 18
-  'pg_dsm_registry_allocations', // 18
+  // Announced for 19: harmless to know early (a name here only ever resolves to pg_catalog first).
+  'pg_dsm_registry_allocations',
+  'pg_publication_sequences',
 ];
 
 export const pgCatalogRelations: ReadonlySet<string> = new Set([...postgres15, ...addedLater]);
