@@ -35,8 +35,10 @@ async function sidecar(t: Ctx) {
   return { records, approvals, server, token };
 }
 
-function io(over: Partial<ApproveIo> = {}): ApproveIo & { out: string; err: string } {
-  const x = {
+type CapturedIo = ApproveIo & { out: string; err: string };
+
+function io(over: Partial<ApproveIo> = {}): CapturedIo {
+  const x: CapturedIo = {
     out: '',
     err: '',
     stdout: { write: (s: string) => (x.out += s) },
