@@ -45,6 +45,12 @@ for (const [name, spec, expected] of errorCases) {
   });
 }
 
+test('compile error: unknown detector names the ProtectedResource field', () => {
+  const bad = resource('orders-db', 'postgres', { classifications: [{ name: 'card', columns: ['public.c.card'], detectors: ['credit-crad'] }] });
+  assert.throws(() => compileBundle('agents', [bad], [policy('p', entry([]))]),
+    /ProtectedResource agents\/orders-db: spec\.classifications\[0\]\.detectors\[0\]: unknown detector "credit-crad"/);
+});
+
 test('compile error message names the policy, the field and the rule', () => {
   assert.throws(
     () => compileBundle('agents', [db], [policy('support', entry([{ name: 'reads', action: 'allow', sql: { statements: ['selct'] } }]))]),

@@ -15,6 +15,7 @@ import { actions, isKnownStatementKind, kubernetesVerbs, maskingStrategies, type
 import { compileGlob } from './glob.ts';
 import { parseDuration } from '../util/duration.ts';
 import { parseJsonPath } from '../analysis/http/json-path.ts';
+import { DETECTOR_NAMES, isKnownDetector } from '../masking/detectors.ts';
 
 /** The shape the compiler reads; the generated CRD types are assignable to it. */
 export interface ObjectRef {
@@ -221,6 +222,11 @@ function newPooledResource(pr: ProtectedResourceInput, namespace: string, issues
       })),
       detectors: strings(c.detectors) ?? [],
     }));
+  classifications.forEach((c, i) => c.detectors.forEach((d, j) => {
+    if (!isKnownDetector(d)) {
+      issues.push({ object, field: `spec.classifications[${i}].detectors[${j}]`, message: `unknown detector "${d}" (known: ${DETECTOR_NAMES.join(', ')})` });
+    }
+  }));
   return {
     name: pr.metadata.name,
     namespace,
