@@ -381,7 +381,6 @@ export class AstWalker {
       this.statement(node, depth + 1);
       return;
     }
-    if (type === 'column_ref') return;
     if (type === 'binary_expr') {
       // Operator chains (a OR b OR c …) nest one level per operator: walk them with a stack, not by recursion.
       const pending: AstNode[] = [node];

@@ -275,7 +275,3 @@ export function lexMysql(sql: string, maxDepth: number): LexResult {
   return { ok: true, statements };
 }
 
-/** The decoded value of a string token's text as the parser sees it (a placeholder or the literal itself). */
-export function placeholderValue(statement: LexedStatement, parsed: string): string {
-  return statement.placeholders.get(parsed) ?? parsed;
-}
