@@ -34,7 +34,7 @@ export function parseSearchPathText(text: string): string[] | undefined {
         }
         break;
       }
-      if (out === '') return undefined; // "" is not an identifier
+      // PostgreSQL accepts "" here: a schema with an empty name, which never exists.
       name = out;
     } else {
       const start = i;
