@@ -40,6 +40,9 @@ build: setup
 demo: setup
 	@bash scripts/demo.sh
 
+explain-demo: setup
+	@$(NODE) scripts/demo-explain.ts examples/policies examples/requests.jsonl
+
 bench: setup
 	$(NODE) bench/policy-decide.bench.ts
 

@@ -843,6 +843,10 @@ export class PgSession {
       case BackendType.CommandComplete:
       case BackendType.EmptyQueryResponse:
       case BackendType.PortalSuspended:
+        if (type === BackendType.CommandComplete && (head?.k === 'execute' || head?.k === 'query') && head.command.rows === 0) {
+          // INSERT/UPDATE/DELETE/MERGE/COPY report their row count only in the tag.
+          head.command.rows = affectedRows(r.buffer, r.bodyStart, r.end);
+        }
         if (head?.k === 'execute') {
           this.#finishCommand(head.command);
           this.#expect.shift();
@@ -1123,6 +1127,20 @@ export class PgSession {
 const buildFlushFrame = Buffer.from([0x48, 0, 0, 0, 4]);
 /** Statement kinds after whose failure the tracked session state may be ahead of the server's. */
 const stateKinds = new Set(['set', 'set_role', 'transaction', 'do', 'call', 'discard', 'prepare', 'deallocate']);
+
+/** The trailing number of a CommandComplete tag ("UPDATE 3", "INSERT 0 3"), 0 when there is none. */
+function affectedRows(buf: Buffer, start: number, end: number): number {
+  let i = end - 1;
+  if (buf[i] === 0) i--;
+  let n = 0;
+  let scale = 1;
+  while (i >= start && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
+    n += (buf[i]! - 0x30) * scale;
+    scale *= 10;
+    i--;
+  }
+  return i >= start && buf[i] === 0x20 ? n : 0;
+}
 
 function firstColumnText(body: Buffer): string | undefined {
   if (body.length < 6 || body.readInt16BE(0) < 1) return undefined;
