@@ -5,6 +5,7 @@ import { fail, forbid } from './failure.ts';
 import { lexMysql, type LexedStatement, type Token } from './lexer.ts';
 import { keywordStatement } from './keyword-statements.ts';
 import { parsedStatement } from './parsed-statement.ts';
+import { parserText } from './rewrites.ts';
 import type { Session } from './session.ts';
 import { classifySet } from './set-statement.ts';
 import { relationName, StatementParts } from './statement-parts.ts';
@@ -20,7 +21,7 @@ export function analyseStatement(st: LexedStatement, session: Session, depth: nu
   const parts = new StatementParts();
   const first = st.tokens[0] as Token;
   if (first.kind === 'punct' && first.value === '(') {
-    parsedStatement(st.text, session, parts); // (SELECT …) UNION (SELECT …)
+    parsedStatement(parserText(st), session, parts); // (SELECT …) UNION (SELECT …)
     return parts;
   }
   if (first.kind !== 'word') fail('statement does not start with a keyword');
@@ -28,21 +29,19 @@ export function analyseStatement(st: LexedStatement, session: Session, depth: nu
     case 'SELECT':
     case 'WITH':
     case 'CALL':
-      parsedStatement(st.text, session, parts);
-      break;
     case 'INSERT':
     case 'REPLACE':
     case 'UPDATE':
     case 'DELETE':
-      parsedStatement(keywordValuesAsLiterals(st), session, parts);
+      parsedStatement(parserText(st), session, parts);
       break;
     case 'TABLE':
       // TABLE t [ORDER BY …] [LIMIT …] is SELECT * FROM t …
-      parsedStatement(`SELECT * FROM${st.text.slice(first.end)}`, session, parts);
+      parsedStatement(`SELECT * FROM${parserText(st).slice(first.end)}`, session, parts);
       break;
     case 'DO':
       // DO expr, … evaluates like SELECT expr, … and discards the result.
-      parsedStatement(`SELECT${st.text.slice(first.end)}`, session, parts);
+      parsedStatement(`SELECT${parserText(st).slice(first.end)}`, session, parts);
       break;
     case 'LOAD':
       if (!st.tokens[1] || st.tokens[1].upper !== 'DATA') {
@@ -87,29 +86,6 @@ export function analyseStatement(st: LexedStatement, session: Session, depth: nu
   return parts;
 }
 
-/**
- * node-sql-parser cannot parse some keywords used as values: DEFAULT (VALUES (1, DEFAULT), SET a = DEFAULT) and, in
- * SET, ON (SET autocommit = ON). NULL and 1 read the same for this analysis (no relation, no function). Only a keyword
- * after `(`, `,` or `=` is replaced, DEFAULT not before `(` (the DEFAULT(col) function), ON only as a whole value.
- */
-function keywordValuesAsLiterals(st: LexedStatement, inSet = false): string {
-  const tokens = st.tokens;
-  let out = '';
-  let from = 0;
-  for (let i = 1; i < tokens.length; i++) {
-    const t = tokens[i] as Token;
-    if (t.kind !== 'word' || (t.upper !== 'DEFAULT' && !(inSet && t.upper === 'ON'))) continue;
-    const before = tokens[i - 1] as Token;
-    const after = tokens[i + 1];
-    if (before.kind !== 'punct' || (before.value !== '(' && before.value !== ',' && before.value !== '=')) continue;
-    if (t.upper === 'DEFAULT' && after?.kind === 'punct' && after.value === '(') continue;
-    if (t.upper === 'ON' && (before.value !== '=' || (after !== undefined && !(after.kind === 'punct' && after.value === ',')))) continue;
-    out += `${st.text.slice(from, t.start)}${t.upper === 'ON' ? '1' : 'NULL'}`;
-    from = t.end;
-  }
-  return from === 0 ? st.text : out + st.text.slice(from);
-}
-
 function set(st: LexedStatement, session: Session, parts: StatementParts): void {
   switch (classifySet(st.tokens)) {
     case 'set_role':
@@ -123,7 +99,7 @@ function set(st: LexedStatement, session: Session, parts: StatementParts): void 
       parts.add('set');
       return;
     case 'assignments':
-      parsedStatement(keywordValuesAsLiterals(st, true), session, parts);
+      parsedStatement(parserText(st, true), session, parts);
       return;
   }
 }
