@@ -31,4 +31,9 @@ export interface PendingApproval {
 
 export interface ApprovalBackend {
   request(input: ApprovalRequestInput): PendingApproval;
+  /**
+   * The session stopped waiting (its client went away): the request expires now, so nobody approves a command that
+   * will never run. Optional: a backend without it lets the request expire at its timeout.
+   */
+  withdraw?(id: string): void;
 }
