@@ -524,6 +524,16 @@ table('search_path and name resolution', {
   'catalog name in quotes': { sql: 'select * from "pg_settings"', parts: ['select pg_catalog.pg_settings'] },
   'information_schema is not in the path': { sql: 'select * from tables', parts: ['select public.tables'] },
   'information_schema qualified': { sql: 'select * from information_schema.tables', parts: ['select information_schema.tables'] },
+  'only "$user" left: the known user\'s schema': {
+    sql: 'select * from t; create table u (a int)',
+    state: { searchPath: ['$user'], user: 'alice' },
+    parts: ['select alice.t', 'create_table alice.u'],
+  },
+  'only "$user" and no user known: unanalysable': {
+    sql: 'select * from t',
+    state: { searchPath: ['$user'] },
+    error: /cannot be resolved/,
+  },
   '$user is skipped offline': { sql: 'select * from t', state: { searchPath: ['$user', 'app'] }, parts: ['select app.t'] },
   'SET LOCAL applies for the rest of the command only': {
     sql: 'set local search_path = vault; select * from keys',
@@ -957,6 +967,13 @@ describe('session state across commands', () => {
     const a = analysePostgres('create temp table keys (a int)', offline);
     const b = analysePostgres('select * from keys', a.stateAfter);
     assert.deepEqual(sorted((b.parts as SqlPart[]).map(show)), ['select pg_temp.keys', 'select public.keys']);
+    const d = analysePostgres('drop table keys; truncate keys', a.stateAfter);
+    assert.deepEqual(sorted((d.parts as SqlPart[]).map(show)), [
+      'drop_table pg_temp.keys',
+      'drop_table public.keys',
+      'truncate pg_temp.keys',
+      'truncate public.keys',
+    ]);
     const c = analysePostgres('discard temp; select * from keys', a.stateAfter);
     assert.deepEqual((c.parts as SqlPart[]).map(show), ['discard', 'select public.keys']);
   });

@@ -113,7 +113,8 @@ export function analysePostgres(sql: string, state: PgSessionState, limits: PgAn
   } catch (err) {
     if (err instanceof Unanalysable) return failed(state, err.message, stmts.length);
     if (err instanceof RangeError) return failed(state, 'the statement is nested too deeply to analyse', stmts.length);
-    throw err;
+    // A tree shape the walker did not expect must deny the command, never crash the proxy.
+    return failed(state, `the statement cannot be analysed: ${err instanceof Error ? err.message : String(err)}`, stmts.length);
   }
 
   const stateAfter = session.finish();

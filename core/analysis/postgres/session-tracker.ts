@@ -64,7 +64,7 @@ export type PgTrackedState = PgSessionState & PgTrackedFields;
 type SettingName = keyof SessionSettings;
 
 export class SessionTracker {
-  private current: SessionSettings;
+  private settings: SessionSettings;
   private session: SessionSettings;
   private readonly resetPath: readonly string[];
   private inBlock: boolean;
@@ -85,7 +85,7 @@ export class SessionTracker {
 
   constructor(input: PgTrackedState) {
     this.input = input;
-    this.current = {
+    this.settings = {
       path: input.searchPathUnknown !== undefined ? { unknown: input.searchPathUnknown } : input.searchPath,
       role: input.currentRole ?? null,
       auth: input.sessionAuthorization ?? null,
@@ -93,9 +93,9 @@ export class SessionTracker {
     this.resetPath = input.resetSearchPath ?? input.searchPath;
     const txn = input.transaction;
     this.inBlock = txn !== undefined;
-    this.session = txn?.session ?? this.current;
-    this.blockStart = txn?.start ?? this.current;
-    this.implicitStart = this.current;
+    this.session = txn?.session ?? this.settings;
+    this.blockStart = txn?.start ?? this.settings;
+    this.implicitStart = this.settings;
     this.savepoints = txn ? [...txn.savepoints] : [];
     this.preparedMap = input.prepared;
     this.maybeTemp = input.tempRelations ?? emptySet;
@@ -104,12 +104,17 @@ export class SessionTracker {
   // ---- settings ----------------------------------------------------------------------------------------------
 
   get path(): SearchPathValue {
-    return this.current.path;
+    return this.settings.path;
+  }
+
+  /** The current search_path (same as `path`; kept for callers written against the first version). */
+  get current(): SearchPathValue {
+    return this.settings.path;
   }
 
   /** The user "$user" stands for: SET ROLE, else SET SESSION AUTHORIZATION, else the login user. */
   effectiveUser(): string | { readonly unknown: string } | undefined {
-    const { role, auth } = this.current;
+    const { role, auth } = this.settings;
     if (role !== null) return role;
     if (auth !== null) return auth;
     return this.input.user;
@@ -117,7 +122,7 @@ export class SessionTracker {
 
   set<K extends SettingName>(name: K, value: SessionSettings[K], local: boolean): void {
     this.settingsTouched = true;
-    this.current = { ...this.current, [name]: value };
+    this.settings = { ...this.settings, [name]: value };
     if (!local) this.session = { ...this.session, [name]: value };
   }
 
@@ -156,7 +161,7 @@ export class SessionTracker {
         this.endTransaction(this.inBlock ? this.blockStart : this.implicitStart, chain, true);
         return;
       case 'TRANS_STMT_SAVEPOINT':
-        this.savepoints.push({ name: savepointName ?? '', current: this.current, session: this.session });
+        this.savepoints.push({ name: savepointName ?? '', current: this.settings, session: this.session });
         this.settingsTouched = true;
         return;
       case 'TRANS_STMT_RELEASE': {
@@ -169,7 +174,7 @@ export class SessionTracker {
         const at = this.findSavepoint(savepointName);
         const sp = this.savepoints[at];
         if (sp) {
-          this.current = sp.current;
+          this.settings = sp.current;
           this.session = sp.session;
           this.savepoints.length = at + 1;
         }
@@ -184,7 +189,7 @@ export class SessionTracker {
 
   private endTransaction(value: SessionSettings, chain: boolean, rollback: boolean): void {
     this.settingsTouched = true;
-    this.current = value;
+    this.settings = value;
     this.session = value;
     this.savepoints = [];
     this.inBlock = chain && this.inBlock;
@@ -269,20 +274,20 @@ export class SessionTracker {
   /** The state after the command, sharing the input's objects wherever nothing changed. */
   finish(): PgTrackedState {
     // Outside a transaction block the command's implicit transaction ends here: SET LOCAL values lapse.
-    if (!this.inBlock) this.current = this.session;
+    if (!this.inBlock) this.settings = this.session;
     const changed =
       this.settingsTouched || this.preparedCopied || this.tempTouched || this.inBlock !== (this.input.transaction !== undefined);
     if (!changed && this.input.resetSearchPath !== undefined) return this.input;
     const temp = this.createdTemp.size === 0 ? this.maybeTemp : new Set([...this.maybeTemp, ...this.createdTemp]);
-    const path = this.current.path;
+    const path = this.settings.path;
     const known = Array.isArray(path);
     const out: PgTrackedState = {
       ...this.input,
       searchPath: known ? (path as readonly string[]) : this.input.searchPath,
       searchPathUnknown: known ? undefined : (path as { unknown: string }).unknown,
       resetSearchPath: this.resetPath,
-      currentRole: this.current.role,
-      sessionAuthorization: this.current.auth,
+      currentRole: this.settings.role,
+      sessionAuthorization: this.settings.auth,
       prepared: this.preparedMap,
       tempRelations: temp.size > 0 ? temp : undefined,
       transaction: this.inBlock ? { start: this.blockStart, session: this.session, savepoints: this.savepoints } : undefined,

@@ -466,7 +466,7 @@ export class StatementWalker {
             ? 'copy_from'
             : 'copy_to';
     const rel = body.relation as Obj | undefined;
-    if (rel) parts.add(kind, this.relation(rel));
+    if (rel) this.addRelationParts(kind, rel, parts);
     if (body.query !== undefined) {
       // COPY (query) TO: a copy part for each relation the query reads, plus the query's own parts.
       const inner = this.embedded(body.query, scope);
@@ -638,7 +638,7 @@ export class StatementWalker {
 
   private onRelation(kind: string, body: Obj, field: string, parts: PartList, scope: CteScope | undefined): string {
     const rel = body[field] as Obj | undefined;
-    if (rel) parts.add(kind, this.relation(rel));
+    if (rel) this.addRelationParts(kind, rel, parts);
     this.fieldsExcept(body, parts, scope, field);
     return kind;
   }
@@ -655,7 +655,7 @@ export class StatementWalker {
 
   private alterObject(kind: string, body: Obj, parts: PartList, scope: CteScope | undefined): string {
     const rel = body.relation as Obj | undefined;
-    if (rel) parts.add(kind, this.relation(rel));
+    if (rel) this.addRelationParts(kind, rel, parts);
     else if (tableChildObjectTypes.has(str(body.objectType) ?? '')) {
       // ALTER … ON tbl DEPENDS ON EXTENSION: the object is [table…, name].
       const names = listStrings(body.object);
@@ -678,6 +678,9 @@ export class StatementWalker {
       if (relNames.length === 0) continue;
       const rel = this.namedRelation(relNames);
       parts.add(kind, rel);
+      if (relNames.length === 1 && !this.lookup && this.session.tempStatus(relNames[0] as string) === 'possible') {
+        parts.add(kind, `pg_temp.${relNames[0]}`);
+      }
       if (isRelation && rel !== undefined && rel.startsWith('pg_temp.')) this.session.droppedTempRelation(rel.slice(8));
     }
     return kind;
@@ -700,7 +703,7 @@ export class StatementWalker {
     if (Array.isArray(list)) {
       for (const item of list) {
         const rv = (item as Obj).RangeVar as Obj | undefined;
-        if (rv) parts.add(kind, this.relation(rv));
+        if (rv) this.addRelationParts(kind, rv, parts);
       }
     }
     return kind;
@@ -712,7 +715,7 @@ export class StatementWalker {
     for (const r of rels) {
       const vr = (r as Obj).VacuumRelation as Obj | undefined;
       const rv = vr?.relation as Obj | undefined;
-      if (rv) parts.add(kind, this.relation(rv));
+      if (rv) this.addRelationParts(kind, rv, parts);
     }
     void scope;
     return kind;
@@ -809,6 +812,8 @@ export class StatementWalker {
       }
       return `${s}.${name}`;
     }
+    const user = this.userSchema(path);
+    if (user !== undefined) return `${user}.${name}`;
     throw new Unanalysable(`relation "${name}" cannot be resolved: no schema in the search_path holds it`);
   }
 
@@ -831,7 +836,19 @@ export class StatementWalker {
       }
       return `${s}.${relname}`;
     }
+    const user = this.userSchema(this.currentPath());
+    if (user !== undefined) return `${user}.${relname}`;
     throw new Unanalysable(`relation "${relname}" cannot be created: no schema has been selected to create in`);
+  }
+
+  /**
+   * When "$user" is the only schema left to try, the relation can only be there (or the statement fails): the
+   * user's schema, if the user is known.
+   */
+  private userSchema(path: readonly string[]): string | undefined {
+    if (!path.includes('$user')) return undefined;
+    const user = this.session.effectiveUser();
+    return typeof user === 'string' ? user : undefined;
   }
 
   /**
