@@ -357,6 +357,8 @@ table('refused: connection settings that change how bytes are read', [
   { sql: "SET NAMES 'gbk'", forbidden: /SET NAMES/ },
   { sql: 'SET CHARACTER SET latin1', forbidden: /CHARACTER SET/ },
   { sql: 'SET CHARSET latin1', forbidden: /CHARACTER SET/ },
+  { sql: 'SET CHAR SET latin1', forbidden: /CHARACTER SET/ },
+  { sql: 'SET @@session.`character_set_client` = gbk', forbidden: /character_set_client/ },
   { sql: "SET sql_mode = 'NO_BACKSLASH_ESCAPES'", forbidden: /sql_mode/ },
   { sql: "SET SESSION sql_mode = 'ANSI_QUOTES'", forbidden: /sql_mode/ },
   { sql: "SET @@session.SQL_MODE := ''", forbidden: /sql_mode/ },

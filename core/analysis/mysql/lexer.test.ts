@@ -131,6 +131,9 @@ describe('lexMysql: refusals and errors', () => {
     ['SELECT `a``b`', 'error', /backquote/],
     ['SELECT \\N', 'error', /backslash/],
     ['SELECT 1\u0000', 'error', /control character 0x00/],
+    ['SELECT 1 # \u0000, sleep(1)', 'error', /NUL byte in a comment/],
+    ['SELECT 1 -- \u0000\n', 'error', /NUL byte in a comment/],
+    ['SELECT 1 /* \u0000 */', 'error', /NUL byte in a comment/],
     ['SELECT ((((1))))', 'error', /nesting deeper than 3/],
     ["SELECT '__portcullis_string_1__'", 'error', /reserved marker/],
   ];

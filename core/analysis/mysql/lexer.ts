@@ -154,7 +154,10 @@ export function lexMysql(sql: string, maxDepth: number): LexResult {
     if (c === 35 /* # */ || (c === 45 /* - */ && sql.charCodeAt(i + 1) === 45 && endsDashDash(sql.charCodeAt(i + 2)))) {
       flush(i);
       let j = i + 1;
-      while (j < n && sql.charCodeAt(j) !== CH_LF) j++;
+      for (let d = sql.charCodeAt(j); j < n && d !== CH_LF; d = sql.charCodeAt(++j)) {
+        // The server ends a line comment at a NUL byte as well, and reads on: refuse rather than guess.
+        if (d === 0) return { ok: false, error: 'NUL byte in a comment' };
+      }
       b.text += ' ';
       i = copyFrom = j;
       continue;
@@ -167,6 +170,7 @@ export function lexMysql(sql: string, maxDepth: number): LexResult {
       if (third === 43 /* + */) return { ok: false, forbidden: 'optimizer hint comment /*+…*/ is not allowed' };
       const close = sql.indexOf('*/', i + 2);
       if (close < 0) return { ok: false, error: 'unterminated /* comment' };
+      if (sql.slice(i + 2, close).includes('\0')) return { ok: false, error: 'NUL byte in a comment' };
       flush(i);
       b.text += ' ';
       i = copyFrom = close + 2;

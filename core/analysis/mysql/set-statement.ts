@@ -72,7 +72,7 @@ function checkTarget(tokens: readonly Token[], i: number): number {
   }
   const t = c.current;
   if (t === undefined) fail('SET without a variable');
-  if (t.kind === 'word' && (t.upper === 'NAMES' || t.upper === 'CHARSET' || (t.upper === 'CHARACTER' && c.isWord('SET', 1)))) {
+  if (t.kind === 'word' && (t.upper === 'NAMES' || t.upper === 'CHARSET' || ((t.upper === 'CHARACTER' || t.upper === 'CHAR') && c.isWord('SET', 1)))) {
     forbid('SET NAMES / SET CHARACTER SET changes how the server reads statements');
   }
   if ((t.kind === 'word' || t.kind === 'ident') && readingVariables.has(t.value.toLowerCase())) {
