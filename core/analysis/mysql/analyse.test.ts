@@ -145,6 +145,9 @@ table('writes and unbounded writes', [
   { sql: 'DELETE FROM t WHERE EXISTS (SELECT 1 FROM u AS t WHERE t.x = 1)', parts: ['0:delete(shop.t)!', '0:select(shop.u)'] },
   { sql: 'DELETE t1 FROM orders AS t1 JOIN customers c ON c.id = t1.cid WHERE c.region = 1', parts: ['0:delete(shop.orders)!', '0:select(shop.customers)'] },
   { sql: 'DELETE t1, t2 FROM t1 INNER JOIN t2 WHERE t1.id = t2.id', parts: ['0:delete(shop.t1)', '0:delete(shop.t2)'] },
+  { sql: 'DELETE FROM orders AS o WHERE o.id = 1', parts: ['0:delete(shop.orders)'] },
+  { sql: 'DELETE FROM orders AS o WHERE orders.id = 1', parts: ['0:delete(shop.orders)!'] }, // the alias hides the name
+  { sql: 'UPDATE a AS b JOIN b AS a ON a.id = b.id SET a.x = 1 WHERE b.y = 2', parts: ['0:update(shop.b)!', '0:select(shop.a)'] },
   { sql: 'WITH d AS (SELECT id FROM u) DELETE FROM t WHERE id IN (SELECT id FROM d)', parts: ['0:select(shop.u)', '0:delete(shop.t)'] },
   { sql: 'WITH t AS (SELECT 1) DELETE FROM t', error: /CTE/ },
 ]);

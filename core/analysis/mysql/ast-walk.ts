@@ -12,7 +12,7 @@ interface TableRef {
   readonly relation: string | undefined;
   /** The name a column qualifier uses for it: the alias, else the table name. */
   readonly exposedName: string;
-  /** Names that a qualifier can use: alias, table name, db.table. */
+  /** Names that a qualifier can use: the alias or else the table name, and db.table. */
   readonly names: readonly string[];
 }
 
@@ -154,10 +154,9 @@ export class AstWalker {
     const db = str(item.db) ?? undefined;
     const alias = identifier(item.as);
     const relation = this.isCte(db, table) ? undefined : relationName(db, table, this.database);
-    const names = [table];
-    if (alias !== undefined) names.unshift(alias);
-    if (relation !== undefined) names.push(relation);
-    return { relation, exposedName: alias ?? table, names };
+    // Once a table has an alias, qualifiers must use the alias (MySQL rejects the table name then).
+    const exposedName = alias ?? table;
+    return { relation, exposedName, names: relation === undefined ? [exposedName] : [exposedName, relation] };
   }
 
   /** Base tables of a FROM / UPDATE / DELETE list; sub-queries and ON conditions are walked on the way. */
@@ -251,8 +250,10 @@ export class AstWalker {
       if (name === undefined) fail('DELETE target without a name');
       const db = str(target.db);
       const qualified = db != null && db !== '' ? `${db}.${name}` : undefined;
-      // Targets name a table or alias of the FROM list (MySQL requires it).
-      const ref = sources.find((r) => (qualified !== undefined ? r.relation === qualified : r.names.includes(name)));
+      // Single-table DELETE FROM t [AS x]: the target is its one table. Multi-table: targets name a table or alias
+      // of the FROM list (MySQL requires it).
+      const single = target.addition === true && sources.length === 1 ? sources[0] : undefined;
+      const ref = single ?? sources.find((r) => (qualified !== undefined ? r.relation === qualified : r.names.includes(name)));
       if (ref === undefined) fail(`DELETE target ${qualified ?? name} is not in the FROM list`);
       if (ref.relation === undefined) fail(`DELETE from CTE ${name}`);
       written.add(ref);
