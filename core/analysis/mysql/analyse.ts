@@ -1,6 +1,6 @@
 // MySQL statement analysis: SQL text + session state → the command's parts (see the API contract, "Matching").
 //
-// Decisions (see also the README section of this directory's report):
+// Decisions (README.md in this directory has the full list):
 //  - Relations are `db.table`; unqualified tables resolve to the session's default database (tracked through USE
 //    within the command). With no default database the command is unanalysable, as MySQL fails it too.
 //  - Table and database names keep their case (a Linux server's lower_case_table_names=0); function names are
