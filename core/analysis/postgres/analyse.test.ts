@@ -549,15 +549,29 @@ table('search_path and name resolution', {
     sql: 'set search_path = vault; set search_path to default; select * from keys',
     parts: ['set', 'set', 'select public.keys'],
   },
-  'set_config with literal value': {
+  'set_config with a literal value: later names resolve under both paths': {
     sql: "select set_config('search_path', 'vault, \"X\"', false); select * from keys",
-    parts: ['set', 'select', 'select vault.keys'],
-    path: ['vault', 'X'],
+    parts: ['set', 'select', 'select vault.keys', 'select public.keys'],
+  },
+  'set_config that never runs (WHERE false) still counts as both': {
+    sql: "select set_config('search_path', 'vault', false) where false; select * from secrets",
+    parts: ['set', 'select', 'select vault.secrets', 'select public.secrets'],
+  },
+  'set_config in a DEFAULT does not run now, but counts as both': {
+    sql: "create table t (a text default set_config('search_path', 'vault', false)); select * from secrets",
+    parts: ['create_table public.t', 'set', 'select vault.secrets', 'select public.secrets'],
   },
   'set_config takes effect after its own statement': {
     sql: "select set_config('search_path', 'vault', false), (select count(*) from keys)",
     parts: ['set', 'select public.keys'],
-    path: ['vault'],
+  },
+  'set_config with an unreadable path value': {
+    sql: "select set_config('search_path', 'a b', false); select * from keys",
+    error: /search_path/,
+  },
+  'catalog names stay pg_catalog under both paths': {
+    sql: "select set_config('search_path', 'vault', false); select * from pg_authid",
+    parts: ['set', 'select', 'select pg_catalog.pg_authid'],
   },
   'set_config with computed value makes later names unanalysable': {
     sql: "select set_config('search_path', current_user, false); select * from keys",
@@ -953,6 +967,13 @@ describe('session state across commands', () => {
     assert.deepEqual(s.searchPath, ['vault']);
     s = analysePostgres('rollback', s).stateAfter;
     assert.deepEqual(s.searchPath, ['$user', 'public']);
+  });
+
+  test('after a literal set_config the next command must re-read the path (the call may not have run)', () => {
+    const a = analysePostgres("select set_config('search_path', 'vault', false)", offline);
+    assert.equal(a.error, undefined);
+    assert.match((a.stateAfter as PgTrackedState).searchPathUnknown ?? '', /set_config/);
+    assert.match(analysePostgres('select * from keys', a.stateAfter).error ?? '', /search_path/);
   });
 
   test('a computed set_config makes the next command unanalysable until the path is set again', () => {

@@ -67,7 +67,8 @@ import type { SqlPart } from '../command.ts';
 import { SessionTracker } from './session-tracker.ts';
 import type { PgTrackedState } from './session-tracker.ts';
 import { parserReady } from './parser.ts';
-import { makePart, StatementWalker, Unanalysable } from './statement-walker.ts';
+import { makePart, StatementWalker } from './statement-walker.ts';
+import { Unanalysable } from './unanalysable.ts';
 import { defaultPgLimits } from './types.ts';
 import type { PgAnalysis, PgAnalysisLimits, PgSessionState } from './types.ts';
 

@@ -13,8 +13,22 @@
 import type { SqlPart } from '../command.ts';
 import type { PgSessionState } from './types.ts';
 
-/** A search_path: the schema list, or the reason it cannot be known (then unqualified names are unanalysable). */
-export type SearchPathValue = readonly string[] | { readonly unknown: string };
+/**
+ * A search_path: the schema list; or several lists when the analyser cannot tell which one is in effect (a
+ * set_config that may or may not have run: names resolve under each, the stricter rule decides); or the reason it
+ * cannot be known at all (then unqualified names are unanalysable).
+ */
+export type SearchPathValue =
+  | readonly string[]
+  | { readonly either: ReadonlyArray<readonly string[]> }
+  | { readonly unknown: string };
+
+/** The candidate paths of a value, or the reason it is unknown. */
+export function pathCandidates(v: SearchPathValue): ReadonlyArray<readonly string[]> | string {
+  if (Array.isArray(v)) return [v as readonly string[]];
+  const o = v as { readonly either?: ReadonlyArray<readonly string[]>; readonly unknown?: string };
+  return o.either ?? o.unknown ?? 'unknown search_path';
+}
 
 /** A role setting: null when not set (the session user applies), or the reason it cannot be known. */
 export type RoleValue = string | null | { readonly unknown: string };
@@ -279,12 +293,20 @@ export class SessionTracker {
       this.settingsTouched || this.preparedCopied || this.tempTouched || this.inBlock !== (this.input.transaction !== undefined);
     if (!changed && this.input.resetSearchPath !== undefined) return this.input;
     const temp = this.createdTemp.size === 0 ? this.maybeTemp : new Set([...this.maybeTemp, ...this.createdTemp]);
-    const path = this.settings.path;
-    const known = Array.isArray(path);
+    const candidates = pathCandidates(this.settings.path);
+    // Several candidate paths cannot be carried into the next command: the caller re-reads the path (the command
+    // has a `set` part) or the next command fails closed on unqualified names.
+    const single = typeof candidates !== 'string' && candidates.length === 1 ? candidates[0] : undefined;
+    const unknown =
+      single !== undefined
+        ? undefined
+        : typeof candidates === 'string'
+          ? candidates
+          : 'set_config may or may not have changed the search_path';
     const out: PgTrackedState = {
       ...this.input,
-      searchPath: known ? (path as readonly string[]) : this.input.searchPath,
-      searchPathUnknown: known ? undefined : (path as { unknown: string }).unknown,
+      searchPath: single ?? this.input.searchPath,
+      searchPathUnknown: unknown,
       resetSearchPath: this.resetPath,
       currentRole: this.settings.role,
       sessionAuthorization: this.settings.auth,

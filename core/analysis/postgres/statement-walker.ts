@@ -5,16 +5,17 @@
 // becomes a `select` part or a function — unknown shapes add parts, they never hide them.
 import type { SqlFunctionRef, SqlPart } from '../command.ts';
 import { runsDynamicSql } from './dynamic-sql-functions.ts';
-import { pgCatalogRelations } from './pg-catalog-relations.ts';
+import { NameResolver } from './name-resolver.ts';
+import type { RelationLookup } from './name-resolver.ts';
 import { parseSearchPathText } from './search-path.ts';
+import { pathCandidates } from './session-tracker.ts';
 import type { RoleValue, SearchPathValue, SessionTracker } from './session-tracker.ts';
 import { fixedKinds, objectKind, relationObjectTypes, tableChildObjectTypes } from './statement-kinds.ts';
+import { Unanalysable } from './unanalysable.ts';
 import { boundsTarget } from './unbounded-write.ts';
 
 type Obj = Record<string, unknown>;
 
-/** Thrown to abandon the whole command: it cannot be analysed (depth limit, unresolvable name, …). */
-export class Unanalysable extends Error {}
 
 /** Parts of one statement unit, deduplicated by (kind, relation); few entries, so a linear scan beats a Map. */
 export class PartList {
@@ -96,7 +97,7 @@ const forbiddenSettings: ReadonlySet<string> = new Set(['client_encoding', 'stan
 export class StatementWalker {
   private readonly session: SessionTracker;
   private readonly maxDepth: number;
-  private readonly lookup: ((schemas: readonly string[], name: string) => string | undefined) | undefined;
+  private readonly names: NameResolver;
   private depth = 0;
 
   // Per top-level statement.
@@ -105,8 +106,6 @@ export class StatementWalker {
   /** set_config calls take effect once their statement has run. */
   private pending: Array<() => void> = [];
   private statementIndex = 0;
-  /** A schema prepended to the path while the elements of CREATE SCHEMA are walked. */
-  private schemaOverride: string | undefined;
 
   /** Set when a statement must be denied whatever the policy. */
   forbidden: string | undefined;
@@ -114,11 +113,11 @@ export class StatementWalker {
   constructor(
     session: SessionTracker,
     maxDepth: number,
-    lookup: ((schemas: readonly string[], name: string) => string | undefined) | undefined,
+    lookup: RelationLookup | undefined,
   ) {
     this.session = session;
     this.maxDepth = maxDepth;
-    this.lookup = lookup;
+    this.names = new NameResolver(session, lookup);
   }
 
   /** Analyses one top-level statement (the `stmt` of a RawStmt) and applies its effects to the session. */
@@ -287,12 +286,12 @@ export class StatementWalker {
         return this.createTableAs(body, parts, scope);
       case 'ViewStmt': {
         const view = body.view as Obj | undefined;
-        parts.add('create_view', this.createdRelation(view));
+        if (view) for (const r of this.names.createdRelations(view, true)) parts.add('create_view', r);
         this.fieldsExcept(body, parts, scope, 'view');
         return 'create_view';
       }
       case 'CreateSeqStmt':
-        parts.add('create_sequence', this.createdRelation(body.sequence as Obj | undefined));
+        this.addCreated('create_sequence', body.sequence, true, parts);
         this.fieldsExcept(body, parts, scope, 'sequence');
         return 'create_sequence';
       case 'AlterSeqStmt':
@@ -591,15 +590,21 @@ export class StatementWalker {
     const value = constText(args[1]);
     const local = constBool(args[2]);
     if (name === 'search_path') {
+      // Even a literal call may not run (WHERE false, CASE, a view or DEFAULT that runs later): later names resolve
+      // under the old and the new path alike.
       const schemas = value === undefined ? undefined : parseSearchPathText(value);
-      const path: SearchPathValue =
-        schemas === undefined || local === undefined
-          ? { unknown: 'search_path was set by set_config to a value the analyser cannot read' }
-          : schemas;
-      this.pending.push(() => session.setPath(path, local ?? false));
-    } else if (name === 'role') {
-      const role = local === undefined ? { unknown: 'role was set by set_config with a computed argument' } : roleValue(value);
-      this.pending.push(() => session.set('role', role, local ?? false));
+      this.pending.push(() => {
+        const before = pathCandidates(session.path);
+        const after: SearchPathValue =
+          schemas === undefined || local === undefined || typeof before === 'string'
+            ? { unknown: 'search_path was set by set_config to a value the analyser cannot read' }
+            : { either: [...before, schemas] };
+        session.setPath(after, local ?? false);
+      });
+    } else if (name === 'role' || name === 'session_authorization') {
+      // The call may not run: "$user" is then either user; without a way to say both, it is unknown.
+      const role = { unknown: 'the role was changed by set_config' };
+      this.pending.push(() => session.set(name === 'role' ? 'role' : 'auth', role, local ?? false));
     }
   }
 
@@ -608,7 +613,7 @@ export class StatementWalker {
   private createTable(kind: string, body: Obj, parts: PartList, scope: CteScope | undefined): string {
     const rel = body.relation as Obj | undefined;
     // ON COMMIT DROP tables vanish at commit: never remembered as temporary relations.
-    parts.add(kind, this.createdRelation(rel, body.oncommit !== 'ONCOMMIT_DROP'));
+    this.addCreated(kind, rel, body.oncommit !== 'ONCOMMIT_DROP', parts);
     // Parents (INHERITS, PARTITION OF), LIKE sources and REFERENCES targets become `select` parts.
     this.fieldsExcept(body, parts, scope, 'relation');
     return kind;
@@ -623,15 +628,25 @@ export class StatementWalker {
   }
 
   private createdFromInto(kind: string, into: Obj, parts: PartList): void {
-    parts.add(kind, this.createdRelation(into.rel as Obj | undefined, into.onCommit !== 'ONCOMMIT_DROP'));
+    this.addCreated(kind, into.rel, into.onCommit !== 'ONCOMMIT_DROP', parts);
+  }
+
+  private addCreated(kind: string, rv: unknown, rememberTemp: boolean, parts: PartList): void {
+    if (rv === undefined || rv === null || typeof rv !== 'object') {
+      parts.add(kind);
+      return;
+    }
+    for (const r of this.names.createdRelations(rv as Obj, rememberTemp)) parts.add(kind, r);
   }
 
   private createIndex(body: Obj, parts: PartList, scope: CteScope | undefined): string {
     // Two parts: the table the index is built on and, when named, the index itself (same schema as the table).
-    const table = this.relation(body.relation as Obj | undefined);
-    parts.add('create_index', table);
+    const rel = body.relation as Obj | undefined;
     const idx = str(body.idxname);
-    if (idx !== undefined && table !== undefined) parts.add('create_index', `${schemaOf(table)}.${idx}`);
+    for (const table of rel ? this.names.relations(rel) : []) {
+      parts.add('create_index', table);
+      if (idx !== undefined) parts.add('create_index', `${schemaOf(table)}.${idx}`);
+    }
     this.fieldsExcept(body, parts, scope, 'relation');
     return 'create_index';
   }
@@ -659,7 +674,7 @@ export class StatementWalker {
     else if (tableChildObjectTypes.has(str(body.objectType) ?? '')) {
       // ALTER … ON tbl DEPENDS ON EXTENSION: the object is [table…, name].
       const names = listStrings(body.object);
-      if (names && names.length > 1) parts.add(kind, this.namedRelation(names.slice(0, -1)));
+      if (names && names.length > 1) for (const r of this.names.namedRelations(names.slice(0, -1))) parts.add(kind, r);
     }
     this.fieldsExcept(body, parts, scope, 'relation', 'object');
     return kind;
@@ -676,12 +691,11 @@ export class StatementWalker {
       if (names === undefined || names.length === 0 || !(isRelation || isChild)) continue;
       const relNames = isChild ? names.slice(0, -1) : names;
       if (relNames.length === 0) continue;
-      const rel = this.namedRelation(relNames);
-      parts.add(kind, rel);
-      if (relNames.length === 1 && !this.lookup && this.session.tempStatus(relNames[0] as string) === 'possible') {
-        parts.add(kind, `pg_temp.${relNames[0]}`);
-      }
-      if (isRelation && rel !== undefined && rel.startsWith('pg_temp.')) this.session.droppedTempRelation(rel.slice(8));
+      const rels = this.names.namedRelations(relNames);
+      for (const r of rels) parts.add(kind, r);
+      // Only a drop that certainly hits the temporary relation forgets it.
+      const only = rels.length === 1 ? rels[0] : undefined;
+      if (isRelation && only !== undefined && only.startsWith('pg_temp.')) this.session.droppedTempRelation(only.slice(8));
     }
     return kind;
   }
@@ -691,10 +705,12 @@ export class StatementWalker {
     const objType = str(body.objtype) ?? '';
     const names = listStrings(body.object);
     if (names !== undefined && names.length > 0) {
-      if (relationObjectTypes.has(objType)) parts.add('comment', this.namedRelation(names));
+      let rels: string[] = [];
+      if (relationObjectTypes.has(objType)) rels = this.names.namedRelations(names);
       else if ((objType === 'OBJECT_COLUMN' || tableChildObjectTypes.has(objType)) && names.length > 1) {
-        parts.add('comment', this.namedRelation(names.slice(0, -1)));
+        rels = this.names.namedRelations(names.slice(0, -1));
       }
+      for (const r of rels) parts.add('comment', r);
     }
     return 'comment';
   }
@@ -737,12 +753,12 @@ export class StatementWalker {
     const elements = body.schemaElts;
     if (Array.isArray(elements) && elements.length > 0) {
       // PostgreSQL runs the elements with the new schema in front of the search_path.
-      const saved = this.schemaOverride;
-      this.schemaOverride = name;
+      const saved = this.names.schemaOverride;
+      this.names.schemaOverride = name;
       try {
         for (const e of elements) this.unit(e, parts, scope);
       } finally {
-        this.schemaOverride = saved;
+        this.names.schemaOverride = saved;
       }
     }
     return 'create_schema';
@@ -757,9 +773,7 @@ export class StatementWalker {
   }
 
   private addRelationParts(kind: string, rv: Obj, parts: PartList, unbounded = false): void {
-    parts.add(kind, this.relation(rv), unbounded);
-    const alt = this.possibleTempAlternative(rv);
-    if (alt !== undefined) parts.add(kind, alt, unbounded);
+    for (const r of this.names.relations(rv)) parts.add(kind, r, unbounded);
   }
 
   /** The relation a DML statement writes (never a CTE, even when a CTE of that name is visible). */
@@ -768,124 +782,6 @@ export class StatementWalker {
     else this.addRelationParts(kind, rv, parts, unbounded);
   }
 
-  /** `schema.name` of an existing relation named by a RangeVar (a DML target, a DDL object, a read). */
-  private relation(rv: Obj | undefined): string | undefined {
-    if (rv === undefined) return undefined;
-    const relname = str(rv.relname) ?? '';
-    const schema = str(rv.schemaname);
-    if (schema !== undefined) return `${schema}.${relname}`;
-    return this.resolveExisting(relname);
-  }
-
-  /** Names from a List of String nodes ([name], [schema, name] or [db, schema, name]). */
-  private namedRelation(names: readonly string[]): string | undefined {
-    const relname = names[names.length - 1] ?? '';
-    if (names.length >= 2) return `${names[names.length - 2]}.${relname}`;
-    return this.resolveExisting(relname);
-  }
-
-  /**
-   * An unqualified name of an existing relation, resolved as PostgreSQL does: the session's temporary schema, then
-   * pg_catalog (each unless the path names it explicitly), then the search_path.
-   */
-  private resolveExisting(name: string): string {
-    const path = this.currentPath();
-    if (!path.includes('pg_temp') && this.session.tempStatus(name) === 'certain') return `pg_temp.${name}`;
-    const catalogImplicit = !path.includes('pg_catalog');
-    // Offline, a catalog relation's name means the catalog relation even when the path lists pg_catalog after
-    // another schema: without a catalog there is no telling that the other schema has a relation of that name.
-    if (pgCatalogRelations.has(name) && (catalogImplicit || !this.lookup)) return `pg_catalog.${name}`;
-    if (this.lookup) {
-      const schemas = this.schemasForLookup(path, catalogImplicit);
-      const found = this.lookup(schemas, name);
-      if (found !== undefined) return `${found}.${name}`;
-    }
-    for (const s of path) {
-      if (s === '$user' || s === '') continue; // offline: assume no schema named after the user exists
-      if (s === 'pg_catalog') {
-        if (pgCatalogRelations.has(name)) return `pg_catalog.${name}`;
-        continue;
-      }
-      if (s === 'pg_temp') {
-        if (this.session.tempStatus(name) !== undefined) return `pg_temp.${name}`;
-        continue;
-      }
-      return `${s}.${name}`;
-    }
-    const user = this.userSchema(path);
-    if (user !== undefined) return `${user}.${name}`;
-    throw new Unanalysable(`relation "${name}" cannot be resolved: no schema in the search_path holds it`);
-  }
-
-  /** The relation a CREATE makes: temporary ones live in pg_temp, others in the first schema of the path. */
-  private createdRelation(rv: Obj | undefined, rememberTemp = true): string | undefined {
-    if (rv === undefined) return undefined;
-    const relname = str(rv.relname) ?? '';
-    const schema = str(rv.schemaname);
-    const temp = rv.relpersistence === 't' || schema === 'pg_temp';
-    if (temp) {
-      if (rememberTemp) this.session.createdTempRelation(relname);
-      return `pg_temp.${relname}`;
-    }
-    if (schema !== undefined) return `${schema}.${relname}`;
-    for (const s of this.currentPath()) {
-      if (s === '$user' || s === '') continue;
-      if (s === 'pg_temp') {
-        if (rememberTemp) this.session.createdTempRelation(relname);
-        return `pg_temp.${relname}`;
-      }
-      return `${s}.${relname}`;
-    }
-    const user = this.userSchema(this.currentPath());
-    if (user !== undefined) return `${user}.${relname}`;
-    throw new Unanalysable(`relation "${relname}" cannot be created: no schema has been selected to create in`);
-  }
-
-  /**
-   * When "$user" is the only schema left to try, the relation can only be there (or the statement fails): the
-   * user's schema, if the user is known.
-   */
-  private userSchema(path: readonly string[]): string | undefined {
-    if (!path.includes('$user')) return undefined;
-    const user = this.session.effectiveUser();
-    return typeof user === 'string' ? user : undefined;
-  }
-
-  /**
-   * A temporary relation created by an earlier command may shadow the name — or may be gone (rolled back, dropped
-   * at commit). Without a catalog to ask, a read of such a name is both candidates, so the stricter one decides.
-   */
-  private possibleTempAlternative(rv: Obj): string | undefined {
-    if (rv.schemaname !== undefined || this.lookup) return undefined;
-    const relname = str(rv.relname) ?? '';
-    if (this.session.tempStatus(relname) !== 'possible') return undefined;
-    return `pg_temp.${relname}`;
-  }
-
-  private currentPath(): readonly string[] {
-    const cur = this.session.path;
-    if (!Array.isArray(cur)) {
-      throw new Unanalysable(`an unqualified relation name cannot be resolved: ${(cur as { unknown: string }).unknown}`);
-    }
-    const path = cur as readonly string[];
-    return this.schemaOverride === undefined ? path : [this.schemaOverride, ...path];
-  }
-
-  private schemasForLookup(path: readonly string[], catalogImplicit: boolean): string[] {
-    const out: string[] = [];
-    if (!path.includes('pg_temp')) out.push('pg_temp');
-    if (catalogImplicit) out.push('pg_catalog');
-    for (const s of path) {
-      if (s === '$user') {
-        const user = this.session.effectiveUser();
-        if (user !== undefined && typeof user !== 'string') {
-          throw new Unanalysable(`"$user" in the search_path cannot be resolved: ${user.unknown}`);
-        }
-        if (user !== undefined) out.push(user);
-      } else if (s !== '') out.push(s);
-    }
-    return out;
-  }
 }
 
 // ---- small helpers -----------------------------------------------------------------------------------------------
