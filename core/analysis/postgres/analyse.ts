@@ -6,9 +6,10 @@
 // anywhere, INSERT … SELECT, rule actions, CREATE SCHEMA elements) — adds a part (its own kind, the relation it
 // writes) and a `select` part for every relation it only reads. Parts are deduplicated per top-level statement by
 // (kind, relation); a duplicated update/delete part is unbounded when any occurrence is.
-// Relationless parts: a top-level statement that yields no part at all gets one part of its own kind without a
-// relation (`SELECT 1`, `BEGIN`, `SET x = 1`). A sub-query that reads no relation adds nothing, so
-// `UPDATE t SET a = (SELECT 1)` is just (update, t) and a table-scoped allow rule still covers it. Statements
+// Relationless parts: a top-level statement always shows its own kind — when none of its parts has that kind, one
+// without relation is added (`SELECT 1`, `BEGIN`; `CALL p((SELECT x FROM t))` is (call) + (select, t), never just a
+// read; `WITH d AS (DELETE …) SELECT 1` is (delete, t) + (select)). A sub-query that reads no relation adds nothing,
+// so `UPDATE t SET a = (SELECT 1)` is just (update, t) and a table-scoped allow rule still covers it. Statements
 // embedded whole — EXPLAIN's, PREPARE's, DECLARE's and COPY's query — are units of their own: `PREPARE p AS SELECT 1`
 // is (prepare) + (select), and `EXPLAIN SELECT 1` is (explain).
 // Decisions where the contract is silent:
@@ -22,7 +23,10 @@
 //   functions, schemas…) is one part without relation.
 // - CREATE FUNCTION / PROCEDURE: (create_function | create_procedure) + (do): the body is opaque code that runs later,
 //   so a policy that denies `do` denies creating it. DO is (do); its body is never analysed.
+// - set_config(…) anywhere adds a `set` part (set_config('role', …) too: it is a function, not SET ROLE).
 // - VACUUM ANALYZE is `vacuum`; ANALYZE alone is `analyze`. UNLISTEN is `listen`. SET CONSTRAINTS is `set`.
+// - ALTER ROLE|DATABASE … SET and ALTER SYSTEM store settings for other sessions: no change of this session's state,
+//   and not `forbidden` (the sidecar fixes client_encoding and standard_conforming_strings at startup).
 // - Kinds outside the vocabulary (SECURITY LABEL, LOAD, REASSIGN OWNED, IMPORT FOREIGN SCHEMA) are `other`.
 // - Empty text (`''`, `;`, only comments) has no statement: zero parts, statementCount 0 (PostgreSQL answers
 //   EmptyQueryResponse and runs nothing).
@@ -35,26 +39,32 @@
 // `EXECUTE p` carries the functions p was prepared with. Calls of functions that run SQL passed as text are also
 // listed in dynamicSqlFunctions (see dynamic-sql-functions.ts).
 //
-// Names. Relations are `schema.name`, case as the parser left it (unquoted folded, quoted kept). Schema-qualified
-// names are taken as written (a three-part name drops the database). Unqualified names of existing relations resolve
-// as PostgreSQL resolves them: a temporary relation created earlier in the command → pg_temp; then pg_catalog
-// (unless the path names pg_catalog explicitly) from the static list in pg-catalog-relations.ts; then
+// Names (name-resolver.ts). Relations are `schema.name`, case as the parser left it (unquoted folded, quoted kept).
+// Schema-qualified names are taken as written (a three-part name drops the database). Unqualified names of existing
+// relations resolve as PostgreSQL resolves them: a temporary relation created earlier in the command → pg_temp; then
+// pg_catalog (unless the path names pg_catalog explicitly) from the static list in pg-catalog-relations.ts; then
 // `state.lookupRelation(schemas, name)` when the caller has a catalog (schemas = the full search order, with the
-// implicit pg_temp and pg_catalog in front and "$user" replaced by state.user); otherwise the first schema of the path
-// that is not "$user" (offline there is no catalog to say a schema named after the user exists, so
-// ["$user", "public"] resolves to public). CREATE targets go to pg_temp when temporary, else to the first such schema.
-// A CTE name shadows relations only within its WITH scope (a non-recursive CTE sees the CTEs before it), never a
-// schema-qualified name and never a DML target. Temporary relations created by earlier commands are only "possible"
-// (a rollback or ON COMMIT DROP may have removed them): without a catalog a read of such a name yields both the
-// pg_temp and the normal candidate, so the stricter rule decides.
+// implicit pg_temp and pg_catalog in front and "$user" replaced by the current user — SET ROLE, else SET SESSION
+// AUTHORIZATION, else state.user; the lookup should answer 'pg_temp' for the session's temporary schema); otherwise
+// the first schema of the path that is not "$user" (offline there is no catalog to say a schema named after the
+// user exists, so ["$user", "public"] resolves to public; "$user" is used only when nothing else is left). CREATE
+// targets go to pg_temp when temporary, else to the first such schema. A CTE name shadows relations only within its
+// WITH scope (a non-recursive CTE sees the CTEs before it), never a schema-qualified name and never a DML target.
+// Where the analyser cannot settle a name, it yields every candidate and the stricter rule decides: a temporary
+// relation from an earlier command may be gone (rollback, ON COMMIT DROP), so without a catalog a name it shadows
+// is both pg_temp.x and the path's x; a set_config('search_path', 'literal', …) may not run (WHERE false, CASE, a
+// DEFAULT or view that runs later), so later names in the command resolve under the old and the new path.
 //
-// Session state. SET [LOCAL] search_path, RESET, SET … TO DEFAULT, RESET ALL, DISCARD, BEGIN/COMMIT/ROLLBACK/
-// SAVEPOINT, PREPARE and DEALLOCATE are applied in statement order (session-tracker.ts). set_config('search_path', v,
-// is_local) with literal arguments applies after its statement; with a computed value the path becomes unknown and
-// every later unqualified name is unanalysable (error) until a SET search_path makes it known again. stateAfter
-// assumes every statement succeeds: when the server answers a command with an error, the caller should treat the
-// path as unknown (or re-read it) — a failed implicit transaction rolls back its SETs.
-//
+// Session state (session-tracker.ts). SET [LOCAL] search_path / ROLE / SESSION AUTHORIZATION, RESET, SET … TO
+// DEFAULT, RESET ALL, DISCARD, BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE/ROLLBACK TO, PREPARE and DEALLOCATE are
+// applied in statement order with PostgreSQL's transactional semantics. stateAfter is a PgTrackedState (PgSessionState
+// plus the tracker's fields); pass it back unchanged as the next state. A set_config of search_path (literal or not)
+// or of the role leaves the path (or "$user") unknown after the command: unqualified names of the next command are
+// unanalysable until the caller re-reads the path (the sidecar does after any `set` part) or a SET makes it known.
+// stateAfter assumes every statement succeeds: when the server answers a command with an error, the caller should
+// treat the path as unknown (or re-read it) — a failed implicit transaction rolls back its SETs. Functions, triggers,
+// DO and CALL can change the path behind the analyser's back; the caller re-reads it after `do`/`call` parts.
+
 // Fail closed. Text over limits.maxBytes → error without parsing; a parse tree nested deeper than limits.maxDepth →
 // error (the walker counts node depth; the parser itself reports "memory exhausted" or overflows the WASM stack on
 // extreme nesting, which is caught too); parse errors carry the parser's message and position; an EXECUTE of an
