@@ -290,6 +290,12 @@ table('unbounded writes', {
     parts: ['update public.t', 'select public.u'],
     unbounded: ['update public.t'],
   },
+  'UPDATE FROM with an unqualified column is unbounded (it may be the other table\'s)': {
+    sql: 'update t set a = 1 from u where id = 5',
+    parts: ['update public.t', 'select public.u'],
+    unbounded: ['update public.t'],
+  },
+  'DELETE with only a parameter is unbounded': { sql: 'delete from t where $1', parts: ['delete public.t'], unbounded: ['delete public.t'] },
   'UPDATE FROM joined on the target': {
     sql: 'update t set a = u.a from u where t.id = u.id',
     parts: ['update public.t', 'select public.u'],
@@ -597,6 +603,16 @@ table('search_path and name resolution', {
     sql: 'begin; set search_path = vault; rollback; select * from keys',
     parts: ['transaction', 'set', 'transaction', 'select public.keys'],
     path: ['$user', 'public'],
+  },
+  'ROLLBACK of a block started mid-string also undoes the SET before BEGIN (checked on PostgreSQL 15)': {
+    sql: 'set search_path = x; begin; rollback; select * from keys',
+    parts: ['set', 'transaction', 'transaction', 'select public.keys'],
+    path: ['$user', 'public'],
+  },
+  'SET before COMMIT persists, SET LOCAL after it lapses': {
+    sql: 'begin; set search_path = y; commit; set local search_path = z; select * from keys',
+    parts: ['transaction', 'set', 'transaction', 'set', 'select z.keys'],
+    path: ['y'],
   },
   'COMMIT drops SET LOCAL': {
     sql: 'begin; set local search_path = vault; commit; select * from keys',
@@ -1059,6 +1075,18 @@ describe('roles and "$user" with a catalog', () => {
   test('a computed role makes "$user" unresolvable', () => {
     const r = analysePostgres("select set_config('role', (select r from x), false); select * from a", lookupState([]));
     assert.match(r.error ?? '', /\$user/);
+  });
+
+  test('RESET ALL keeps SET ROLE (checked on PostgreSQL 15); DISCARD ALL drops it', () => {
+    const r = analysePostgres('set role vault; reset all; select * from a', lookupState([]));
+    assert.deepEqual((r.parts as SqlPart[]).map(show), ['set_role', 'set_role', 'select vault.a']);
+    const d = analysePostgres('set role vault; discard all; select * from a', lookupState([]));
+    assert.deepEqual((d.parts as SqlPart[]).map(show), ['set_role', 'discard', 'select alice.a']);
+  });
+
+  test('SET SESSION AUTHORIZATION ends SET ROLE', () => {
+    const r = analysePostgres("set role vault; set session authorization 'carol'; select * from a", lookupState([]));
+    assert.deepEqual((r.parts as SqlPart[]).map(show), ['set_role', 'set_role', 'select carol.a']);
   });
 
   test('ROLLBACK undoes SET ROLE', () => {

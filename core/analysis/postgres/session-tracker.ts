@@ -148,9 +148,14 @@ export class SessionTracker {
     this.set('path', this.resetPath, local);
   }
 
-  /** RESET ALL (and DISCARD ALL): every setting back to its session start value. */
+  /** RESET ALL: the search_path back to its session start value (role and session_authorization are NO_RESET_ALL). */
   resetAll(): void {
     this.set('path', this.resetPath, false);
+  }
+
+  /** DISCARD ALL = SET SESSION AUTHORIZATION DEFAULT + RESET ALL (+ the rest, applied by the caller). */
+  discardAll(): void {
+    this.resetAll();
     this.set('role', null, false);
     this.set('auth', null, false);
   }

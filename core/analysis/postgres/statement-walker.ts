@@ -259,7 +259,7 @@ export class StatementWalker {
         return 'transaction';
       case 'DiscardStmt':
         if (body.target === 'DISCARD_ALL') {
-          this.session.resetAll();
+          this.session.discardAll();
           this.session.deallocate(undefined);
           this.session.discardTemp();
         } else if (body.target === 'DISCARD_TEMP') {
