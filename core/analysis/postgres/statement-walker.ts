@@ -4,6 +4,7 @@
 // not handled explicitly is walked generically, so a relation or call in a place this file does not know about still
 // becomes a `select` part or a function — unknown shapes add parts, they never hide them.
 import type { SqlFunctionRef, SqlPart } from '../command.ts';
+import { makePart, PartList } from './part-list.ts';
 import { runsDynamicSql } from './dynamic-sql-functions.ts';
 import { NameResolver } from './name-resolver.ts';
 import type { RelationLookup } from './name-resolver.ts';
@@ -12,47 +13,11 @@ import { pathCandidates } from './session-tracker.ts';
 import type { RoleValue, SearchPathValue, SessionTracker } from './session-tracker.ts';
 import { fixedKinds, objectKind, relationObjectTypes, tableChildObjectTypes } from './statement-kinds.ts';
 import { Unanalysable } from './unanalysable.ts';
+import { constBool, constText, explainAnalyses, listStrings, str, stringNode } from './tree-values.ts';
 import { boundsTarget } from './unbounded-write.ts';
 
 type Obj = Record<string, unknown>;
 
-
-/** Parts of one statement unit, deduplicated by (kind, relation); few entries, so a linear scan beats a Map. */
-export class PartList {
-  readonly kinds: string[] = [];
-  readonly relations: (string | undefined)[] = [];
-  readonly unbounded: boolean[] = [];
-
-  get size(): number {
-    return this.kinds.length;
-  }
-
-  add(kind: string, relation?: string, unbounded = false): void {
-    const kinds = this.kinds;
-    for (let i = 0; i < kinds.length; i++) {
-      if (kinds[i] === kind && this.relations[i] === relation) {
-        if (unbounded) this.unbounded[i] = true;
-        return;
-      }
-    }
-    kinds.push(kind);
-    this.relations.push(relation);
-    this.unbounded.push(unbounded);
-  }
-
-  addAll(other: PartList): void {
-    for (let i = 0; i < other.kinds.length; i++) {
-      this.add(other.kinds[i] as string, other.relations[i], other.unbounded[i] === true);
-    }
-  }
-
-  /** Distinct relations, in order of appearance. */
-  relationList(): string[] {
-    const out: string[] = [];
-    for (const r of this.relations) if (r !== undefined && !out.includes(r)) out.push(r);
-    return out;
-  }
-}
 
 /** CTE names visible at a point of the tree; `visible` grows while a non-recursive WITH list is walked. */
 interface CteScope {
@@ -784,63 +749,9 @@ export class StatementWalker {
 
 }
 
-// ---- small helpers -----------------------------------------------------------------------------------------------
-
-export function makePart(
-  kind: string,
-  relation: string | undefined,
-  unboundedWrite: boolean,
-  functions: readonly SqlFunctionRef[],
-  dynamicSqlFunctions: readonly SqlFunctionRef[],
-  statement: number,
-): SqlPart {
-  return relation === undefined
-    ? { protocol: 'sql', kind, functions, unboundedWrite, dynamicSqlFunctions, statement }
-    : { protocol: 'sql', kind, relation, functions, unboundedWrite, dynamicSqlFunctions, statement };
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function stringNode(v: unknown): string | undefined {
-  const s = (v as Obj | undefined)?.String as Obj | undefined;
-  return s ? (str(s.sval) ?? '') : undefined;
-}
-
-function listStrings(v: unknown): string[] | undefined {
-  const list = (v as Obj | undefined)?.List as Obj | undefined;
-  const items = list?.items;
-  if (!Array.isArray(items)) {
-    const single = stringNode(v);
-    return single === undefined ? undefined : [single];
-  }
-  const out: string[] = [];
-  for (const item of items) {
-    const s = stringNode(item);
-    if (s === undefined) return undefined;
-    out.push(s);
-  }
-  return out;
-}
-
 function schemaOf(qualified: string): string {
   const dot = qualified.indexOf('.');
   return dot < 0 ? '' : qualified.slice(0, dot);
-}
-
-/** The text of a constant argument: a string, or a number as written. */
-function constText(v: unknown): string | undefined {
-  const c = (v as Obj | undefined)?.A_Const as Obj | undefined;
-  if (c === undefined) return undefined;
-  if (c.isnull === true) return undefined;
-  const s = c.sval as Obj | undefined;
-  if (s) return str(s.sval) ?? '';
-  const i = c.ival as Obj | undefined;
-  if (i) return String(typeof i.ival === 'number' ? i.ival : 0);
-  const f = c.fval as Obj | undefined;
-  if (f) return str(f.fval);
-  return undefined;
 }
 
 /** The value of SET ROLE / set_config('role', …): 'none' means no role; a value that cannot be read is unknown. */
@@ -849,41 +760,3 @@ function roleValue(text: string | undefined): RoleValue {
   return text === 'none' ? null : text;
 }
 
-/** A boolean constant as PostgreSQL's boolin reads it; undefined when not a constant. */
-function constBool(v: unknown): boolean | undefined {
-  const c = (v as Obj | undefined)?.A_Const as Obj | undefined;
-  if (c === undefined) return undefined;
-  const b = c.boolval as Obj | undefined;
-  if (b) return b.boolval === true;
-  const text = constText(v);
-  if (text === undefined) return undefined;
-  return parseBool(text);
-}
-
-function parseBool(text: string): boolean | undefined {
-  const t = text.trim().toLowerCase();
-  if (t === '') return undefined;
-  if ('true'.startsWith(t) || 'yes'.startsWith(t) || t === 'on' || t === '1') return true;
-  if ('false'.startsWith(t) || 'no'.startsWith(t) || t === 'off' || t === 'of' || t === '0') return false;
-  return undefined;
-}
-
-/** EXPLAIN runs its statement when ANALYZE is on; an ANALYZE option whose value cannot be read counts as on. */
-function explainAnalyses(options: unknown): boolean {
-  if (!Array.isArray(options)) return false;
-  let analyse = false;
-  for (const o of options) {
-    const d = (o as Obj).DefElem as Obj | undefined;
-    if (d?.defname !== 'analyze') continue;
-    if (d.arg === undefined) {
-      analyse = true;
-      continue;
-    }
-    const arg = d.arg as Obj;
-    const text = stringNode(arg) ?? (arg.Boolean ? String((arg.Boolean as Obj).boolval === true) : undefined);
-    const intNode = arg.Integer as Obj | undefined;
-    const value = text !== undefined ? parseBool(text) : intNode ? intNode.ival !== 0 && intNode.ival !== undefined : undefined;
-    analyse = value ?? true;
-  }
-  return analyse;
-}
