@@ -19,8 +19,7 @@ import { CancelRegistry } from './protocols/postgres/cancel-registry.ts';
 import { listenPostgres, type PgListener } from './protocols/postgres/listener.ts';
 import { buildPgResourceState } from './protocols/postgres/resource-state.ts';
 import type { PgResourceState } from './protocols/postgres/runtime.ts';
-import { startAdminServer } from './admin/server.ts';
-import { generateAdminToken, writeAdminInfo } from './admin/admin-info.ts';
+import { startStandaloneAdmin } from './admin/standalone.ts';
 import { columnPlanner } from './protocols/postgres/masking/column-planner.ts';
 
 const usage = `Usage: portcullis-sidecar -f FILE_OR_DIR... --jwks FILE --issuer URL --records DIR
@@ -111,6 +110,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         metrics,
         cancels,
         log: log.child({ resource: name }),
+        approvalHint: (id) => `approve with: kubectl portcullis approve --local ${id} --records ${records}`,
       }, port);
       listeners.set(name, { port, listener });
       log.info({ resource: name, port: listener.port }, 'listening');
@@ -145,16 +145,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   source.watch();
 
-  const adminToken = generateAdminToken();
-  const admin = await startAdminServer({
+  const admin = await startStandaloneAdmin({
+    recordsDir: records,
     port: Number(values['admin-port'] ?? 0),
     metrics: metrics.registry,
     ready: () => (bundleHash ? true : 'no valid bundle loaded'),
-    mode: 'standalone',
     approvals,
-    adminToken,
+    log,
   });
-  await writeAdminInfo(records, { url: `http://127.0.0.1:${admin.port}`, token: adminToken });
   log.info({ port: admin.port }, 'admin API listening');
   process.stdout.write(`portcullis-sidecar ready: ${[...listeners].map(([n, l]) => `${n} on 127.0.0.1:${l.listener.port}`).join(', ')}; admin on 127.0.0.1:${admin.port}\n`);
 
@@ -167,6 +165,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   source.close();
+  // Held commands are denied (never left to run after a restart), then the admin files go.
+  approvals.close();
   await admin.close();
   for (const l of listeners.values()) await l.listener.close();
   for (const st of states.values()) st.planner.close?.();

@@ -13,6 +13,8 @@ export interface SqlAnalysisResult<S> extends Command {
 export interface CachedDecision<S> {
   readonly decision: Decision;
   readonly analysis: SqlAnalysisResult<S>;
+  /** Callers may memoise per-statement derivations here (e.g. the redacted text for records). */
+  redacted?: string;
 }
 
 export class SqlDecider<S> {
@@ -48,7 +50,7 @@ export class SqlDecider<S> {
     }
     this.misses++;
     const analysis = this.#analyse(text, state);
-    const result = { decision: this.#engine.decide(this.#resource, analysis), analysis };
+    const result: CachedDecision<S> = { decision: this.#engine.decide(this.#resource, analysis), analysis };
     if (this.#cache.size >= this.#max) {
       // Evict the oldest insertion: Map iterates in insertion order, so this is FIFO — cheap and bounded.
       const oldest = this.#cache.keys().next().value;

@@ -37,4 +37,6 @@ export interface PgRuntime {
   readonly cancels: CancelRegistry;
   readonly log: Logger;
   readonly pod?: { readonly name: string; readonly namespace: string };
+  /** How a person decides a held command, shown to the agent (differs between standalone and cluster mode). */
+  readonly approvalHint?: (id: string) => string;
 }

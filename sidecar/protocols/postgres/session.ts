@@ -85,6 +85,8 @@ interface Verdict {
   readonly decision: Decision;
   readonly analysis: PgAnalysis;
   readonly text: string;
+  /** The cached decision entry, which also caches the redacted text (redaction parses the statement again). */
+  readonly cached?: { redacted?: string };
 }
 
 export class PgSession {
@@ -114,8 +116,12 @@ export class PgSession {
   #drainWaiters: Array<() => void> = [];
   readonly #counts: SessionCounts = { commands: 0, allowed: 0, denied: 0, approved: 0, masked: 0 };
 
+  readonly #decideTimer: { observe(v: number): void };
+
   constructor(rt: PgRuntime, client: ClientSocket) {
     this.#rt = rt;
+    // Bound once: labelling a histogram per observation costs more than the decision itself on a cache hit.
+    this.#decideTimer = rt.metrics.decideSeconds.labels({ resource: rt.resourceName });
     this.#client = client;
     client.setNoDelay(true);
   }
@@ -385,9 +391,9 @@ export class PgSession {
 
   #decide(text: string, st: PgResourceState, state: PgTrackedState = this.#state): Verdict {
     const t0 = process.hrtime.bigint();
-    const { decision, analysis } = st.decider.decide(text, state);
-    this.#rt.metrics.decideSeconds.observe({ resource: this.#rt.resourceName }, Number(process.hrtime.bigint() - t0) / 1e9);
-    return { decision, analysis: analysis as PgAnalysis, text };
+    const cached = st.decider.decide(text, state);
+    this.#decideTimer.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    return { decision: cached.decision, analysis: cached.analysis as PgAnalysis, text, cached: cached as { redacted?: string } };
   }
 
   #onQuery(text: string, frame: Buffer): void {
@@ -487,7 +493,7 @@ export class PgSession {
     try {
       seq = this.#rec!.record({
         type: 'command',
-        command: redactSecrets(v.text),
+        command: redacted(v),
         action: approved ? 'approve' : d.action,
         ...(d.rule ? { rule: d.rule } : {}),
         ...(d.policy ? { policy: d.policy } : {}),
@@ -580,7 +586,7 @@ export class PgSession {
         session: this.id,
         ...(this.#rt.pod ? { pod: this.#rt.pod.name } : {}),
         requester: this.#identity!.subject,
-        command: redactSecrets(v.text),
+        command: redacted(v),
         fingerprint: v.text,
         timeoutMs: parseDuration(approval.timeout),
         approvers: { users: approval.users, groups: approval.groups },
@@ -589,9 +595,11 @@ export class PgSession {
         severity: 'NOTICE',
         code: '00000',
         message: `portcullis: held for approval ${pending.id} (rule "${v.decision.rule}"): waiting for ${[...approval.users, ...approval.groups.map((g) => `group ${g}`)].join(', ')}`,
-        hint: `approve with: kubectl portcullis approve ${pending.id}`,
+        hint: this.#rt.approvalHint?.(pending.id) ?? `approve with: kubectl portcullis approve ${pending.id}`,
       }));
+      this.#heldApproval = pending.id;
       const outcome = await pending.result;
+      this.#heldApproval = undefined;
       this.#rt.metrics.approvalWaitSeconds.observe({ resource: this.#rt.resourceName, outcome: outcome.outcome }, (Date.now() - started) / 1000);
       if (this.#closed) return;
       this.#clientBusy = false;
@@ -613,6 +621,8 @@ export class PgSession {
   }
 
   #pendingApproval: { id: string; outcome: 'approved'; by: string; reason?: string } | undefined;
+  /** The approval this session is waiting for: withdrawn if the agent goes away, so nobody approves a ghost. */
+  #heldApproval: string | undefined;
 
   // ---- extended protocol: decide the whole batch up to Sync (or Flush) before forwarding any of it -------------
 
@@ -1100,6 +1110,7 @@ export class PgSession {
     this.#closed = true;
     clearTimeout(this.#expiryTimer);
     if (this.#cancelPid) this.#rt.cancels.unregister(this.#cancelPid);
+    if (this.#heldApproval) this.#rt.approvals.withdraw?.(this.#heldApproval);
     if (this.#upstream) {
       this.#rt.metrics.sessions.dec({ resource: this.#rt.resourceName });
       this.#upstream.socket.destroy();
@@ -1146,6 +1157,12 @@ function firstColumnText(body: Buffer): string | undefined {
   if (body.length < 6 || body.readInt16BE(0) < 1) return undefined;
   const len = body.readInt32BE(2);
   return len < 0 ? undefined : body.toString('utf8', 6, 6 + len);
+}
+
+/** The statement as it may be recorded, computed once per distinct statement (kept in the decision cache). */
+function redacted(v: Verdict): string {
+  if (v.cached) return (v.cached.redacted ??= redactSecrets(v.text));
+  return redactSecrets(v.text);
 }
 
 function unanalysed(state: PgTrackedState): PgAnalysis {
