@@ -93,6 +93,8 @@ table('case, comments and whitespace', {
   'unicode escape identifier': { sql: 'select * from U&"\\0074x"', parts: ['select public.tx'] },
   'keyword-named relation quoted': { sql: 'select * from "select"', parts: ['select public.select'] },
   'ONLY and alias': { sql: 'select * from only s.t as x', parts: ['select s.t'] },
+  'only ASCII letters fold (as PostgreSQL with UTF-8)': { sql: 'select * from ÄBC', parts: ['select public.Äbc'] },
+  'identifiers are truncated to 63 bytes': { sql: `select * from ${'X'.repeat(70)}`, parts: [`select public.${'x'.repeat(63)}`] },
   'TABLE shorthand': { sql: 'TABLE secrets', parts: ['select public.secrets'] },
   'VALUES alone': { sql: 'values (1), (2)', parts: ['select'] },
   'select without from': { sql: 'select 1', parts: ['select'] },
