@@ -146,5 +146,6 @@ function parseErrorMessage(err: unknown, limits: PgAnalysisLimits): string {
   }
   const details = (err as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
   const position = details?.cursorPosition;
-  return typeof position === 'number' ? `syntax error: ${message} (at character ${position + 1})` : `syntax error: ${message}`;
+  const text = message.startsWith('syntax error') ? message : `syntax error: ${message}`;
+  return typeof position === 'number' ? `${text} (at character ${position + 1})` : text;
 }
