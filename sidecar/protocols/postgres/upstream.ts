@@ -3,6 +3,7 @@
 // BackendKeyData) collected for the session to relay.
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
 import {
   AuthCode,
   BackendReader,
@@ -74,6 +75,9 @@ export async function connectUpstream(
       const answer = await pump.rawByte(timeoutMs);
       pump.detach();
       if (answer !== 0x53 /* S */) throw new UpstreamError(`the server refused TLS (endpoint.tls.mode is ${target.tls.mode})`);
+      // Bytes that arrived with the 'S' were sent before encryption: treating them as TLS data would let a
+      // man in the middle inject them (CVE-2021-23222 class). Refuse.
+      if (reader.buffered > 0) throw new UpstreamError('the server sent unencrypted data after accepting TLS');
       socket = await startTls(socket, target, timeoutMs);
     }
     const pump = new MessagePump(socket, reader);
@@ -114,9 +118,12 @@ function openTcp(target: UpstreamTarget, timeoutMs: number): Promise<Socket> {
 function startTls(socket: Socket, target: UpstreamTarget, timeoutMs: number): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const verify = target.tls.mode === 'verify-full';
+    const name = target.tls.serverName ?? target.host;
     const t = tlsConnect({
       socket,
-      servername: target.tls.serverName ?? target.host,
+      host: name,
+      // SNI carries host names only; an IP address is still verified against the certificate's IP SANs.
+      ...(isIP(name) ? {} : { servername: name }),
       rejectUnauthorized: verify,
       ...(target.tls.ca ? { ca: target.tls.ca } : {}),
       // `require` encrypts without verifying, as libpq's sslmode=require does; verify-full checks chain and name.
