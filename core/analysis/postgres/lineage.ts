@@ -162,7 +162,7 @@ function dispatch(
     switch (type) {
       case 'SelectStmt': {
         const shape = q.select(body, undefined, undefined);
-        return result(body.intoClause ? 'none' : 'rows', shape, q, false);
+        return body.intoClause ? result('none', unknownShape(ANYTHING), q, false) : result('rows', shape, q, false);
       }
       case 'InsertStmt':
       case 'UpdateStmt':
@@ -171,7 +171,7 @@ function dispatch(
         const shape = q.query(o, undefined, undefined);
         const returning = body.returningClause ?? body.returningList;
         const has = Array.isArray(returning) ? returning.length > 0 : returning !== undefined && returning !== null;
-        return result(has ? 'rows' : 'none', shape, q, true);
+        return has ? result('rows', shape, q, true) : result('none', unknownShape(ANYTHING), q, true);
       }
       case 'ExplainStmt':
         // The plan is text about the query, not its data (EXPLAIN ANALYZE runs it but returns only the plan).
