@@ -15,8 +15,10 @@ function compileResourceMatcher(patterns: readonly string[]): (p: KubernetesPart
   const whole: StringMatcher[] = [];
   const sub: StringMatcher[] = [];
   for (const pat of patterns) {
-    if (pat === '*') whole.push(() => true), sub.push(() => true);
-    else if (pat.includes('/')) sub.push(compileGlob(pat));
+    if (pat === '*') {
+      whole.push(() => true);
+      sub.push(() => true);
+    } else if (pat.includes('/')) sub.push(compileGlob(pat));
     else whole.push(compileGlob(pat));
   }
   return (p) => {

@@ -19,6 +19,8 @@ export interface CommandContext {
   masker?: RowMasker;
   /** Internal queries of the sidecar (e.g. SHOW search_path): rows go here and never to the agent. */
   onRow?: (body: Buffer) => void;
+  /** Internal queries: what to do when the server refuses them. */
+  onError?: () => void;
 }
 
 export function newCommandContext(seq: number, text: string, analysis: PgAnalysis): CommandContext {

@@ -19,7 +19,14 @@ export function pgStateKey(s: PgTrackedState): string {
   const path = s.searchPathUnknown !== undefined ? `?${s.searchPathUnknown}` : s.searchPath.join(',');
   const txn = s.transaction ? objectId(s.transaction) : 0;
   const temp = s.tempRelations ? objectId(s.tempRelations) : 0;
-  return `${path}|${s.user ?? ''}|${objectId(s.prepared)}|${txn}|${temp}`;
+  const reset = s.resetSearchPath ? s.resetSearchPath.join(',') : '';
+  return `${path}|${reset}|${s.user ?? ''}|${roleKey(s.currentRole)}|${roleKey(s.sessionAuthorization)}|${objectId(s.prepared)}|${txn}|${temp}`;
+}
+
+function roleKey(r: PgTrackedState['currentRole']): string {
+  if (r === undefined) return '';
+  if (r === null) return '-';
+  return typeof r === 'string' ? `r:${r}` : `?${r.unknown}`;
 }
 
 export function buildPgResourceState(

@@ -25,7 +25,6 @@ import {
   buildSync,
   parseBind,
   parseClose,
-  parseCommandComplete,
   parseCopyResponse,
   parseDescribe,
   parseErrorFields,
@@ -351,7 +350,7 @@ export class PgSession {
     const r = this.#creader;
     switch (type) {
       case FrontendType.Query:
-        this.#flushPendingBatch(false);
+        this.#flushPendingBatch();
         this.#onQuery(parseQuery(r.body).query, r.frame);
         return;
       case FrontendType.Parse:
@@ -377,7 +376,7 @@ export class PgSession {
         this.#toServer(r.frame);
         return;
       case FrontendType.FunctionCall:
-        this.#flushPendingBatch(false);
+        this.#flushPendingBatch();
         this.#deny('FunctionCall', undefined, { action: 'deny', reasons: ['the FunctionCall protocol message is not allowed through portcullis'] }, 'query');
         return;
       case FrontendType.Terminate:
@@ -463,6 +462,11 @@ export class PgSession {
       this.#state = path
         ? { ...rest, searchPath: path, resetSearchPath: this.#state.resetSearchPath ?? path }
         : { ...rest, searchPathUnknown: `the server reported a search_path portcullis cannot read: ${value}` };
+    };
+    // Inside an aborted transaction the server answers every query with an error: the path is then unknown (names
+    // that need it are unanalysable) until the transaction ends, which triggers another re-read.
+    cmd.onError = () => {
+      this.#state = { ...this.#state, searchPathUnknown: 'the search_path could not be read back from the server' };
     };
     this.#expect.push({ k: 'query', command: cmd });
     this.#toServer(buildQuery('SHOW search_path'));
@@ -626,11 +630,12 @@ export class PgSession {
 
   // ---- extended protocol: decide the whole batch up to Sync (or Flush) before forwarding any of it -------------
 
-  #flushPendingBatch(_sync: boolean): void {
-    if (this.#batch.length > 0) this.#onBatch(false, true);
+  /** A simple Query or FunctionCall after unsynced extended messages: decide and forward those first. */
+  #flushPendingBatch(): void {
+    if (this.#batch.length > 0) this.#onBatch(false);
   }
 
-  #onBatch(sync: boolean, implicit = false): void {
+  #onBatch(sync: boolean): void {
     const batch = this.#batch;
     this.#batch = [];
     const st = this.#rt.current();
@@ -1042,7 +1047,7 @@ export class PgSession {
       if (cmd.analysis.parts.some((p) => stateKinds.has(p.kind))) this.#resyncPending = true;
     }
     if (head?.k === 'query') {
-      if (head.command.seq < 0) return;
+      if (head.command.seq < 0) return head.command.onError?.();
       return this.#toClient(r.frame);
     }
     if (head?.k === 'execute') {

@@ -5,7 +5,6 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import {
-  AuthCode,
   BackendReader,
   BackendType,
   ScramKeyCache,
