@@ -4,7 +4,7 @@ import type { V1Container, V1EphemeralContainer, V1Pod, V1PodSpec } from '@kuber
 import type { InjectorConfig } from './injector-config.ts';
 import { AGENT_VOLUMES, RESERVED_VOLUME_PREFIX, SIDECAR_AUDIENCE, SIDECAR_CONTAINER } from './names.ts';
 import { agentContainers, allContainers, type ContainerRef } from './pod-walk.ts';
-import type { InjectedResource } from './sidecar-template.ts';
+import { isKubeApiAccessVolume, type InjectedResource } from './sidecar-template.ts';
 
 /**
  * Capabilities that let a container reach into another container of the pod (memory, files, network) or out of
@@ -91,6 +91,8 @@ export function checkReservedNames(spec: V1PodSpec): string[] {
 export function checkProjectedTokens(spec: V1PodSpec): string[] {
   const problems: string[] = [];
   for (const [i, v] of (spec.volumes ?? []).entries()) {
+    // The ServiceAccount plugin's own volume is removed by the injection, mounts and all.
+    if (isKubeApiAccessVolume(v)) continue;
     for (const [j, s] of (v.projected?.sources ?? []).entries()) {
       const t = s.serviceAccountToken;
       if (!t) continue;
