@@ -5,7 +5,7 @@
 // Torn lines: a crash (or a failed write) can leave a last line without its newline. Appending after it would glue
 // the next event onto the torn one and lose both, so the constructor ends an unterminated file with "\n" first and a
 // failed append makes the next one start on a new line. Readers report the torn line and carry on.
-import { closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, fsync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent, EventInput } from '../../core/audit/events.ts';
 
@@ -123,13 +123,27 @@ export class Recorder {
     return new SessionRecorder(this, id);
   }
 
+  /**
+   * fsync on the thread pool: the event loop (and every session's data path) never waits for the disk. Appends made
+   * while one runs are covered by the next.
+   */
   #backgroundSync(): void {
-    try {
-      this.sync();
-    } catch {
-      // Remembered in #syncError: the next append refuses its command, which is where the failure is reported.
-    }
+    if (!this.#dirty || this.#closed || this.#syncing) return;
+    this.#dirty = false;
+    this.#syncing = true;
+    fsync(this.#fd, (error) => {
+      this.#syncing = false;
+      // Remembered: the next append refuses its command, which is where the failure is reported.
+      if (error && !this.#closed) this.#syncError = error;
+    });
   }
+
+  /** Asks for an fsync soon without blocking (session end). */
+  syncSoon(): void {
+    this.#backgroundSync();
+  }
+
+  #syncing = false;
 
   #size(): number {
     return fstatSync(this.#fd).size;
@@ -157,8 +171,8 @@ export class SessionRecorder {
     this.#seq = seq;
     return seq;
   }
-  /** Flushes to disk now (session end). */
+  /** Flushes to disk soon, without blocking the event loop (session end). */
   sync(): void {
-    this.#recorder.sync();
+    this.#recorder.syncSoon();
   }
 }

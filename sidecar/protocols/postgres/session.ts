@@ -1166,6 +1166,9 @@ function firstColumnText(body: Buffer): string | undefined {
 
 /** The statement as it may be recorded, computed once per distinct statement (kept in the decision cache). */
 function redacted(v: Verdict): string {
+  // Redaction only replaces string literals; every literal form (', E'', U&'', $$) needs a quote or a dollar sign,
+  // so text without either is recorded as it is, without parsing it a second time.
+  if (!v.text.includes("'") && !v.text.includes('$')) return v.text;
   if (v.cached) return (v.cached.redacted ??= redactSecrets(v.text));
   return redactSecrets(v.text);
 }
