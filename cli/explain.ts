@@ -44,7 +44,10 @@ export interface ExplainOutput {
   reasons: readonly string[];
 }
 
-export function analyseRequest(engine: Engine, req: ExplainRequest): Command {
+/** MySQL resolves unqualified tables in the session's database: the credentials Secret's `database`, if any. */
+export type DatabaseOf = (resource: string) => string | undefined;
+
+export function analyseRequest(engine: Engine, req: ExplainRequest, databaseOf: DatabaseOf = () => undefined): Command {
   const r = engine.resource(req.resource);
   if (!r) throw new UsageError(`resource "${req.resource}" is not in the selected policies (known: ${engine.bundle.resources.map((x) => x.name).join(', ') || 'none'})`);
   const protocol = r.spec.protocol;
@@ -57,7 +60,7 @@ export function analyseRequest(engine: Engine, req: ExplainRequest): Command {
     case 'postgres':
       return analysePostgres(req.sql!, { searchPath: offlineSearchPath, prepared: new Map() });
     case 'mysql':
-      return analyseMysql(req.sql!, {});
+      return analyseMysql(req.sql!, { ...(databaseOf(req.resource) ? { database: databaseOf(req.resource)! } : {}) });
     case 'kubernetes':
       return analyseKubernetes({ method: req.k8s!.method, path: req.k8s!.path, headers: req.k8s!.headers ?? {} });
     case 'http':
@@ -130,19 +133,24 @@ export async function explainCommand(
     return 2;
   }
   let engine: Engine;
+  let databaseOf: DatabaseOf = () => undefined;
   try {
     const labels = values.labels !== undefined ? parseLabels(values.labels) : undefined;
-    const { bundle } = offlineBundle(loadManifests(values.filename), {
+    const { bundle, secrets } = offlineBundle(loadManifests(values.filename), {
       ...(labels ? { labels } : {}),
       ...(values.namespace ? { namespace: values.namespace } : {}),
     });
     engine = createEngine(bundle);
+    databaseOf = (name) => {
+      const r = bundle.resources.find((x) => x.name === name);
+      return r ? secrets.get(r.credentialsSecret)?.database : undefined;
+    };
     await initPostgresParser();
   } catch (e) {
     io.err(`explain: ${(e as Error).message}\n`);
     return 1;
   }
-  if (values.batch) return runBatch(engine, io);
+  if (values.batch) return runBatch(engine, io, databaseOf);
   try {
     if (!values.resource) throw new UsageError('--resource NAME is required');
     const req: ExplainRequest = { resource: values.resource };
@@ -152,7 +160,7 @@ export async function explainCommand(
       req.http = { ...methodAndPath('http', values.http), headers: headersFrom(values.header), ...(values.body !== undefined ? { body: values.body } : {}) };
     }
     if (values.ssh !== undefined) req.ssh = values.ssh;
-    io.out(`${JSON.stringify(toOutput(engine.decide(req.resource, analyseRequest(engine, req))))}\n`);
+    io.out(`${JSON.stringify(toOutput(engine.decide(req.resource, analyseRequest(engine, req, databaseOf))))}\n`);
     return 0;
   } catch (e) {
     io.err(`explain: ${(e as Error).message}\n`);
@@ -160,7 +168,7 @@ export async function explainCommand(
   }
 }
 
-async function runBatch(engine: Engine, io: { out: (s: string) => void; err: (s: string) => void; stdin: NodeJS.ReadableStream }): Promise<number> {
+async function runBatch(engine: Engine, io: { out: (s: string) => void; err: (s: string) => void; stdin: NodeJS.ReadableStream }, databaseOf: DatabaseOf): Promise<number> {
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   let status = 0;
   let n = 0;
@@ -170,7 +178,7 @@ async function runBatch(engine: Engine, io: { out: (s: string) => void; err: (s:
     try {
       const req = JSON.parse(line) as ExplainRequest;
       if (typeof req !== 'object' || req === null || typeof req.resource !== 'string') throw new UsageError('each line needs a "resource"');
-      io.out(`${JSON.stringify(toOutput(engine.decide(req.resource, analyseRequest(engine, req))))}\n`);
+      io.out(`${JSON.stringify(toOutput(engine.decide(req.resource, analyseRequest(engine, req, databaseOf))))}\n`);
     } catch (e) {
       // Keep output lines aligned with input lines: a bad request still gets a line (an error, not a decision).
       io.out(`${JSON.stringify({ error: `line ${n}: ${(e as Error).message}` })}\n`);
