@@ -17,13 +17,17 @@ export interface CachedDecision<S> {
   redacted?: string;
 }
 
-export class SqlDecider<S> {
+export class SqlDecider<S extends object> {
   readonly #engine: Engine;
   readonly #resource: string;
   readonly #analyse: (text: string, state: S) => SqlAnalysisResult<S>;
   readonly #stateKey: (state: S) => string;
-  readonly #cache = new Map<string, CachedDecision<S>>();
+  /** state key → statement text → decision. Two levels, so a hit hashes the statement text once, never a copy. */
+  readonly #cache = new Map<string, Map<string, CachedDecision<S>>>();
+  /** Session states are immutable objects reused until they change: compute each one's key once. */
+  readonly #keys = new WeakMap<S, string>();
   readonly #max: number;
+  #size = 0;
   hits = 0;
   misses = 0;
 
@@ -42,8 +46,13 @@ export class SqlDecider<S> {
   }
 
   decide(text: string, state: S): CachedDecision<S> {
-    const key = `${this.#stateKey(state)}\u0000${text}`;
-    const hit = this.#cache.get(key);
+    let key = this.#keys.get(state);
+    if (key === undefined) {
+      key = this.#stateKey(state);
+      this.#keys.set(state, key);
+    }
+    let byText = this.#cache.get(key);
+    const hit = byText?.get(text);
     if (hit !== undefined) {
       this.hits++;
       return hit;
@@ -51,18 +60,32 @@ export class SqlDecider<S> {
     this.misses++;
     const analysis = this.#analyse(text, state);
     const result: CachedDecision<S> = { decision: this.#engine.decide(this.#resource, analysis), analysis };
-    if (this.#cache.size >= this.#max) {
-      // Evict the oldest insertion: Map iterates in insertion order, so this is FIFO — cheap and bounded.
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
+    if (byText === undefined) {
+      byText = new Map();
+      this.#cache.set(key, byText);
     }
-    this.#cache.set(key, result);
+    if (this.#size >= this.#max) this.#evict(byText);
+    byText.set(text, result);
+    this.#size++;
     return result;
+  }
+
+  /** Bounded: drop the oldest entry of this state (Map iterates in insertion order), else of the oldest state. */
+  #evict(preferred: Map<string, CachedDecision<S>>): void {
+    const from = preferred.size > 0 ? preferred : this.#cache.values().next().value;
+    if (!from) return;
+    const oldest = from.keys().next().value;
+    if (oldest !== undefined) {
+      from.delete(oldest);
+      this.#size--;
+    }
+    if (from.size === 0) for (const [k, m] of this.#cache) if (m === from) this.#cache.delete(k);
   }
 
   /** Forget every cached analysis, e.g. after DDL changed what an unqualified name resolves to. */
   clear(): void {
     this.#cache.clear();
+    this.#size = 0;
   }
 }
 
