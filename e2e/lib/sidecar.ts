@@ -33,7 +33,7 @@ export async function startSidecar(manifests: Readonly<Record<string, string>>, 
   const { mkdirSync } = await import('node:fs');
   mkdirSync(policyDir, { recursive: true });
   for (const [name, text] of Object.entries(manifests)) writeFileSync(join(policyDir, name), text);
-  const child = spawn(node, [join(repoRoot, 'sidecar/main.ts'), '-f', policyDir, '--jwks', join(keys, 'jwks.json'), '--issuer', issuer, '--records', records, ...extraArgs], {
+  const child = spawn(join(repoRoot, 'bin/portcullis-sidecar'), ['-f', policyDir, '--jwks', join(keys, 'jwks.json'), '--issuer', issuer, '--records', records, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
