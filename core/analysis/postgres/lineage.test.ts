@@ -227,6 +227,7 @@ describe('lineage: statements, sessions and alignment', () => {
     assert.equal(all.copy?.options.get('format'), 'csv');
     assert.equal(all.copy?.options.get('delimiter'), ';');
     assert.equal(all.copy?.options.get('header'), true);
+    assert.deepEqual(shapeOf(all), [`id:${C}.id!`, `name:${C}.name!`, `card:${C}.card!`, `email:${C}.email!`]);
     const some = last('COPY customers (card, name) TO STDOUT');
     assert.deepEqual(shapeOf(some), [`card:${C}.card!`, `name:${C}.name!`]);
     const unknown = last('COPY customers TO STDOUT');

@@ -204,7 +204,7 @@ function dispatch(
         // OUT parameters of a procedure: whatever its code computed.
         return { ...unknownStatement('CALL returns what the procedure computes'), kind: 'rows' };
       case 'CopyStmt':
-        return copy(body, q, names);
+        return copy(body, q, names, catalog);
       case 'DeclareCursorStmt':
       case 'PrepareStmt':
       case 'CreateTableAsStmt':
@@ -243,7 +243,7 @@ function unknownStatement(error: string, relations: readonly string[] = []): Sta
   return { kind: 'rows', shape: unknownShape(ANYTHING), relations, dml: false, usesSession: false, error };
 }
 
-function copy(body: Obj, q: QueryLineage, names: NameContext): StatementLineage {
+function copy(body: Obj, q: QueryLineage, names: NameContext, catalog: LineageCatalog | undefined): StatementLineage {
   const toClient = body.is_from !== true && body.is_program !== true && typeof body.filename !== 'string';
   const options = new Map<string, string | boolean>();
   for (const item of Array.isArray(body.options) ? body.options : []) {
@@ -268,9 +268,9 @@ function copy(body: Obj, q: QueryLineage, names: NameContext): StatementLineage 
     const s = stringValue(a);
     if (s !== undefined) attlist.push(s);
   }
-  // The columns come from the catalog (attnum order) unless listed; the caller supplies them through
-  // LineageCatalog.columns, and without it their number is unknown.
-  const columns = attlist.length > 0 ? attlist : undefined;
+  // The columns come from the catalog (attnum order, no dropped ones) unless listed; without a catalog their
+  // number is unknown.
+  const columns = attlist.length > 0 ? attlist : catalog?.columns?.(rel);
   const shape: Shape = columns
     ? { head: columns.map((c) => colOf(c, [`${rel}.${c}`], KNOWN, `${rel}.${c}`)) }
     : { head: [], rest: { each: colOf('?column?', [`${rel}.*`], KNOWN), tail: [] } };
