@@ -63,6 +63,20 @@ describe('allowed statements', () => {
     }
   });
 
+  test('a prepared statement keeps the search_path it was prepared under, as PostgreSQL does', async () => {
+    const c = await pgClient(port, token);
+    try {
+      const q = { name: 'count-orders', text: 'SELECT count(*)::int AS n FROM orders' };
+      assert.equal((await c.query(q)).rows[0].n, 20);
+      await c.query('SET search_path = vault, public');
+      // Unqualified names now resolve in vault first (denied), but the prepared statement still means public.orders.
+      await assert.rejects(c.query('SELECT count(*) FROM keys'), { code: '42501' });
+      assert.equal((await c.query(q)).rows[0].n, 20);
+    } finally {
+      await c.end();
+    }
+  });
+
   test('allowed writes run (a table the policy lets the agent write)', () => {
     const r = psql(port, token, "INSERT INTO notes (body) VALUES ('hello') RETURNING body");
     assert.equal(r.status, 0, r.stderr);

@@ -68,10 +68,14 @@ type ClientSocket = Socket | TLSSocket;
 
 interface NamedStatement {
   readonly text: string;
+  /** The session state at Parse: PostgreSQL resolves (and re-plans) a prepared statement with the search_path it
+   * was prepared under, so re-decisions use it too. */
+  readonly state: PgTrackedState;
 }
 interface Portal {
   readonly statement: string;
   readonly text: string;
+  readonly state: PgTrackedState;
   masker?: RowMasker;
 }
 
@@ -431,8 +435,10 @@ export class PgSession {
   }
 
   /** Applies what the forwarded command does to the session state; re-reads search_path when it may drift. */
-  #afterForward(analysis: PgAnalysis): void {
-    this.#state = analysis.stateAfter as PgTrackedState;
+  #afterForward(analysis: PgAnalysis, decidedIn: PgTrackedState = this.#state): void {
+    // Only a statement that changed the state moves it (a prepared statement was decided in its Parse-time state,
+    // which must not overwrite what happened since).
+    if (analysis.stateAfter !== decidedIn) this.#state = analysis.stateAfter as PgTrackedState;
     let refresh = false;
     let ddl = false;
     for (const p of analysis.parts) {
@@ -648,7 +654,7 @@ export class PgSession {
     const portals = new Map(this.#portals);
     let state = this.#state;
     let worst: Verdict | undefined;
-    const executes: Array<{ portal: string; verdict: Verdict }> = [];
+    const executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }> = [];
     const rank = { allow: 0, approve: 1, deny: 2 } as const;
     const consider = (v: Verdict) => {
       if (!worst || rank[v.decision.action] > rank[worst.decision.action]) worst = v;
@@ -661,7 +667,7 @@ export class PgSession {
             const p = parseParse(body);
             const v = this.#decide(p.query, st, state);
             consider(v);
-            statements.set(p.name, { text: p.query });
+            statements.set(p.name, { text: p.query, state });
             break;
           }
           case FrontendType.Bind: {
@@ -672,9 +678,9 @@ export class PgSession {
               break;
             }
             // Re-decided against the current bundle: a tightened policy applies to statements prepared before it.
-            const v = this.#decide(s.text, st, state);
+            const v = this.#decide(s.text, st, s.state);
             consider(v);
-            portals.set(b.portal, { statement: b.statement, text: s.text });
+            portals.set(b.portal, { statement: b.statement, text: s.text, state: s.state });
             break;
           }
           case FrontendType.Execute: {
@@ -684,10 +690,11 @@ export class PgSession {
               consider({ text: `(execute of unknown portal ${JSON.stringify(e.portal)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`portal ${JSON.stringify(e.portal)} is unknown to portcullis`] } });
               break;
             }
-            const v = this.#decide(p.text, st, state);
+            const v = this.#decide(p.text, st, p.state);
             consider(v);
-            executes.push({ portal: e.portal, verdict: v });
-            state = v.analysis.stateAfter as PgTrackedState;
+            executes.push({ portal: e.portal, verdict: v, state: p.state });
+            // A statement that changes session state (SET, PREPARE …) changes it for what follows.
+            if (v.analysis.stateAfter !== p.state) state = v.analysis.stateAfter as PgTrackedState;
             break;
           }
           case FrontendType.Close: {
@@ -720,7 +727,7 @@ export class PgSession {
     batch: readonly BatchMessage[],
     statements: Map<string, NamedStatement>,
     portals: Map<string, Portal>,
-    executes: Array<{ portal: string; verdict: Verdict }>,
+    executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }>,
     st: PgResourceState,
   ): void {
     // Record every Execute before any byte is forwarded.
@@ -777,7 +784,7 @@ export class PgSession {
       }
       this.#toServer(m.frame);
     }
-    for (const x of executes) this.#afterForward(x.verdict.analysis);
+    for (const x of executes) this.#afterForward(x.verdict.analysis, x.state);
   }
 
   // ---- server → agent ----------------------------------------------------------------------------------------
@@ -952,7 +959,7 @@ export class PgSession {
     if (head?.k === 'describe-portal') {
       portal = this.#portals.get(head.portal);
       const exec = this.#findExecuteFor(head.portal);
-      source = exec ?? newCommandContext(0, portal?.text ?? '', this.#decide(portal?.text ?? '', st).analysis);
+      source = exec ?? newCommandContext(0, portal?.text ?? '', this.#decide(portal?.text ?? '', st, portal?.state ?? this.#state).analysis);
     } else if (head?.k === 'query') {
       source = head.command;
     } else {
