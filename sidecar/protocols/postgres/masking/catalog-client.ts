@@ -18,6 +18,12 @@ export type ResultRows = Array<Array<string | null>>;
 
 export class CatalogQueryError extends Error {}
 
+/** What the catalog needs of a connection (a fake in tests). */
+export interface CatalogQueries {
+  query(sql: string): Promise<ResultRows[]>;
+  close(): void;
+}
+
 /**
  * Settings for every catalog session: view definitions come back fully qualified (only pg_catalog is searched),
  * literals are read the standard way, nothing is written, and nothing hangs for long.
@@ -33,7 +39,7 @@ export interface CatalogClientOptions {
   readonly idleMs?: number;
 }
 
-export class CatalogClient {
+export class CatalogClient implements CatalogQueries {
   readonly #connect: Connect;
   readonly #timeoutMs: number;
   readonly #idleMs: number;

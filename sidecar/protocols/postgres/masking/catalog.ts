@@ -5,7 +5,7 @@
 // the caller collects what was missing and fetches it all in one round trip (one simple Query holding a statement
 // per kind of fact), then asks again. `invalidate()` (after DDL) forgets everything.
 import type { SqlFunctionRef } from '../../../../core/analysis/command.ts';
-import { CatalogClient, sqlLiteral, type Connect, type ResultRows } from './catalog-client.ts';
+import { CatalogClient, sqlLiteral, type CatalogQueries, type Connect, type ResultRows } from './catalog-client.ts';
 
 export interface ColumnInfo {
   readonly attnum: number;
@@ -62,7 +62,7 @@ const relkinds = "('r','p','v','m','f')";
 const systemNoise = "n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
 export class Catalog {
-  readonly #client: CatalogClient;
+  readonly #client: CatalogQueries;
   #byOid = new Map<number, RelationInfo | null>();
   #byName = new Map<string, RelationInfo | null>();
   #functions = new Map<string, boolean>();
@@ -72,8 +72,8 @@ export class Catalog {
   /** Computed per generation by callers (view lineage), keyed by OID. */
   readonly derived = new Map<number, unknown>();
 
-  constructor(connect: Connect | CatalogClient) {
-    this.#client = connect instanceof CatalogClient ? connect : new CatalogClient(connect);
+  constructor(source: Connect | CatalogQueries) {
+    this.#client = typeof source === 'function' ? new CatalogClient(source) : source;
   }
 
   get generation(): number {
