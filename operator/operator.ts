@@ -71,7 +71,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   const caches: OperatorCaches = { policies, resources, secrets, pods, bundles };
 
   const events = new EventRecorder({ api, component: 'portcullis-operator', instance: config.identity, onError: (e) => log.warn({ err: e.message }, 'event not recorded') });
-  const status = kubeStatusWriter(api);
+  const status = kubeStatusWriter(api, `portcullis-operator-${config.identity}`.slice(0, 128));
   const jwks = new JwksRefresher({
     api,
     intervalMs: config.jwksRefreshMs,
@@ -143,13 +143,13 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     renewDeadlineMs: Math.round(config.leaseDurationMs * (2 / 3)),
     retryPeriodMs: Math.max(500, Math.round(config.leaseDurationMs * (2 / 15))),
     onStartedLeading: () => {
-      log.info({ identity: config.identity }, 'became the leader: reconciling');
+      log.info('became the leader: reconciling');
       metrics.leader.set(1);
       prController.start();
       policyController.start();
     },
     onStoppedLeading: () => {
-      log.info({ identity: config.identity }, 'no longer the leader: stopping reconciles');
+      log.info('no longer the leader: stopping reconciles');
       metrics.leader.set(0);
       void prController.stop();
       void policyController.stop();

@@ -16,7 +16,7 @@ export async function fetchIssuerKeys(api: KubeApi): Promise<IssuerKeys> {
   const discovery = await expectOk<{ issuer?: unknown; jwks_uri?: unknown }>(api, 'GET', '/.well-known/openid-configuration');
   if (typeof discovery.issuer !== 'string' || !discovery.issuer) throw new Error('OIDC discovery document has no issuer');
   // Always the API server's own path: jwks_uri names the issuer's public address, which may not be reachable from here.
-  const jwks = await expectOk<{ keys?: unknown }>(api, 'GET', '/openid/v1/jwks');
+  const jwks = await expectOk<{ keys?: unknown }>(api, 'GET', '/openid/v1/jwks', { accept: 'application/jwk-set+json' });
   if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) throw new Error('the JWKS at /openid/v1/jwks has no keys');
   return { issuer: discovery.issuer, jwks: { keys: jwks.keys } };
 }

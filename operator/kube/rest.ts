@@ -16,6 +16,8 @@ export interface RequestOptions {
   readonly contentType?: string;
   readonly query?: Readonly<Record<string, string | undefined>>;
   readonly timeoutMs?: number;
+  /** Default application/json. */
+  readonly accept?: string;
 }
 
 export interface KubeApi {
@@ -67,7 +69,7 @@ export function kubeApiFromConfig(kc: KubeConfig): KubeApi {
         hostname: server.hostname.replace(/^\[|\]$/g, ''),
         port: server.port || 443,
         path: `${server.pathname.replace(/\/$/, '')}${buildPath(path, opts.query)}`,
-        headers: { accept: 'application/json' },
+        headers: { accept: opts.accept ?? 'application/json' },
       };
       await kc.applyToHTTPSOptions(options);
       options.agent = agent;

@@ -6,12 +6,14 @@ import type { StatusWriter } from '../controller/types.ts';
 import { customPath } from './paths.ts';
 import { KubeError, type KubeApi } from './rest.ts';
 
-export function kubeStatusWriter(api: KubeApi): StatusWriter {
+/** `fieldManager` names the writer in managedFields (per replica, so `kubectl get -o yaml` shows who wrote). */
+export function kubeStatusWriter(api: KubeApi, fieldManager = 'portcullis-operator'): StatusWriter {
   return {
     async write(plural: string, metadata: ObjectMeta, status: unknown): Promise<boolean> {
       const path = customPath(plural, metadata.namespace ?? '', metadata.name, 'status');
       const res = await api.request('PATCH', path, {
         contentType: 'application/merge-patch+json',
+        query: { fieldManager },
         // Reconcilers compute the whole status (lists included, which merge patches replace whole).
         body: { metadata: { resourceVersion: metadata.resourceVersion }, status },
       });
