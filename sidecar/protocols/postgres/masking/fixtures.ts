@@ -44,7 +44,7 @@ export const defaultMasking: BundleResource['masking'] = [
   { classification: 'born', strategy: 'hash', strict: false, policy: 'agents/p' },
 ];
 
-export const OID = { customers: 16384, orders: 16400, v: 16410, vv: 16420, child: 16430, keys: 16440, mv: 16450, notes: 16460 };
+export const OID = { customers: 16384, orders: 16400, v: 16410, vv: 16420, child: 16430, keys: 16440, mv: 16450, notes: 16460, contacts: 16470 };
 export const T = { int4: 23, text: 25, varchar: 1043, bpchar: 1042, jsonb: 3802, json: 114, date: 1082, numeric: 1700, citext: 17000, mood: 17001, xml: 142 };
 
 export const catalogData: FakeCatalogData = {
@@ -78,6 +78,14 @@ export const catalogData: FakeCatalogData = {
     { oid: OID.keys, schema: 'vault', name: 'keys', columns: [['id', T.int4], ['secret', T.text]] },
     { oid: OID.mv, schema: 'public', name: 'mv', relkind: 'm', columns: [['card', T.text]], viewDef: ' SELECT customers.card\n   FROM public.customers;' },
     { oid: OID.notes, schema: 'public', name: 'notes', columns: [['id', T.int4], ['body', T.text]] },
+    {
+      oid: OID.contacts,
+      schema: 'public',
+      name: 'contacts',
+      relkind: 'v',
+      columns: [['id', T.int4], ['mail', T.varchar]],
+      viewDef: ' SELECT customers.id,\n    customers.email AS mail\n   FROM public.customers;',
+    },
   ],
   userFunctions: ['my_fn'],
   types: { [T.citext]: 'S', [T.mood]: 'E' },
