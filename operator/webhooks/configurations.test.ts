@@ -79,6 +79,18 @@ describe('webhookConfigurations', () => {
   });
 });
 
+describe('webhookConfigurations: namespace scope', () => {
+  it('restricts every webhook to the watched namespaces, pods additionally to enabled ones', () => {
+    const scoped = webhookConfigurations({ operatorNamespace: 'op', target: { url: 'https://127.0.0.1:1' }, namespaces: ['a', 'b'] });
+    const inScope = { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['a', 'b'] };
+    for (const w of [...webhooks(scoped.mutating), ...webhooks(scoped.validating)]) {
+      assert.deepEqual(w.namespaceSelector?.matchExpressions.at(-1), inScope, w.name);
+    }
+    const inject = webhooks(scoped.mutating)[0]!;
+    assert.equal(inject.namespaceSelector?.matchExpressions.length, 3);
+  });
+});
+
 describe('applyWebhookConfigurations', () => {
   it('server-side applies both objects with one field manager, forcing ownership', async () => {
     const calls: { method: string; path: string; opts?: RequestOptions }[] = [];

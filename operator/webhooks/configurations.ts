@@ -17,6 +17,8 @@ import { kubeApiFromConfig, KubeError, type KubeApi } from '../kube/rest.ts';
 import { WEBHOOK_PATHS } from './routes.ts';
 
 export const DEFAULT_CONFIGURATION_NAME = 'portcullis';
+/** Set by the API server on every namespace, immutable: selectors on it cannot be satisfied by relabelling. */
+const NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export type WebhookTarget =
   | { readonly url: string }
@@ -33,6 +35,11 @@ export interface ConfigurationOptions {
   readonly certManagerCertificate?: string;
   readonly timeoutSeconds?: number;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Restrict every webhook to these namespaces (the operator watches only them: outside them it would judge from
+   * empty caches). Empty or absent: all namespaces.
+   */
+  readonly namespaces?: readonly string[];
 }
 
 interface Rule {
@@ -64,16 +71,19 @@ export function webhookConfigurations(opts: ConfigurationOptions): WebhookConfig
       : { service: { ...opts.target.service, path } };
     return opts.caBundle ? { ...base, caBundle: Buffer.from(opts.caBundle, 'utf8').toString('base64') } : base;
   };
+  const scope = opts.namespaces?.length ? [{ key: NAME_LABEL, operator: 'In', values: [...opts.namespaces] }] : [];
   const injectionNamespaces = {
     matchExpressions: [
       { key: INJECTION_LABEL, operator: 'In', values: [INJECTION_ENABLED] },
-      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [opts.operatorNamespace] },
+      { key: NAME_LABEL, operator: 'NotIn', values: [opts.operatorNamespace] },
+      ...scope,
     ],
   };
   const common = (webhookName: string, path: string, rules: Rule[]) => ({
     name: webhookName,
     clientConfig: clientConfig(path),
     rules,
+    ...(scope.length ? { namespaceSelector: { matchExpressions: scope } } : {}),
     failurePolicy: 'Fail',
     matchPolicy: 'Equivalent',
     sideEffects: 'None',
@@ -154,6 +164,8 @@ export interface LocalRegistrationOptions {
   readonly name?: string;
   /** The namespace whose pods are never injected; default portcullis-system. */
   readonly operatorNamespace?: string;
+  /** Only these namespaces (see ConfigurationOptions.namespaces). */
+  readonly namespaces?: readonly string[];
 }
 
 /**
@@ -180,6 +192,7 @@ export async function registerLocalWebhooks(
     operatorNamespace: opts.operatorNamespace ?? 'portcullis-system',
     target: { url: `https://${host.includes(':') ? `[${host}]` : host}:${port}` },
     caBundle,
+    ...(opts.namespaces ? { namespaces: opts.namespaces } : {}),
   });
   await applyWebhookConfigurations(api, configs);
   return () => deleteWebhookConfigurations(api, name);
