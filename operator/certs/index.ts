@@ -4,7 +4,6 @@
 //                   configurations (default, in-cluster)
 //   cert-manager  — cert-manager writes Secret <secretName>; its cainjector patches the caBundle
 //   local         — throwaway in-memory CA for 127.0.0.1/localhost (`--local`, e2e); register the webhooks by URL
-//   files         — certificate and key files (bring your own; re-read on change by the caller's listener)
 import type { KubeApi } from '../kube/rest.ts';
 import { publishCaBundle } from './ca-bundle.ts';
 import { CertManagerCertSource } from './cert-manager.ts';
