@@ -6,7 +6,7 @@ NODE := $(CURDIR)/node_modules/.bin/node
 # Unit tests: every *.test.ts outside e2e/ (e2e suites are *.e2e.test.ts and need the cluster).
 UNIT_TESTS = $(shell git ls-files -co --exclude-standard -- '*.test.ts' | grep -v -e '^e2e/' -e '\.e2e\.test\.ts$$' -e '^node_modules/')
 
-.PHONY: help setup test unit lint typecheck check-generated build demo explain-demo e2e bench clean
+.PHONY: help setup test unit lint typecheck check-generated build demo explain-demo e2e bench bench-postgres clean
 
 help:
 	@echo "make demo    the main job: see README"
@@ -44,7 +44,10 @@ explain-demo: setup
 	@$(NODE) scripts/demo-explain.ts examples/policies examples/requests.jsonl
 
 bench: setup
-	$(NODE) bench/policy-decide.bench.ts
+	$(NODE) --max-semi-space-size=32 bench/policy-decide.bench.ts
+
+bench-postgres: setup
+	$(NODE) bench/postgres.bench.ts
 
 clean:
 	rm -rf dist
