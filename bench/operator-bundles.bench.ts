@@ -68,7 +68,7 @@ try {
   process.stderr.write(`created ${N} pods in ${Date.now() - t} ms\n`);
 
   operator = await spawnOperator(['--namespaces', ns, '--port', '0', '--metrics-port', '0', '--lease-namespace', ns, '--identity', 'bench',
-    '--tls-cert', cluster.pki.webhookCert, '--tls-key', cluster.pki.webhookKey, '--log-level', 'warn'], { KUBECONFIG: cluster.kubeconfig });
+    '--tls-cert', cluster.pki.webhookCert, '--tls-key', cluster.pki.webhookKey, '--tls-ca', cluster.pki.caCert, '--skip-webhook-registration', '--log-level', 'warn'], { KUBECONFIG: cluster.kubeconfig });
   const op = operator;
 
   // apply → Ready

@@ -36,7 +36,9 @@ async function startOperator(identity: string): Promise<OperatorProcess> {
     join(REPO_ROOT, 'operator', 'main.ts'), '--local',
     '--namespaces', ns, '--port', '0', '--metrics-port', '0',
     '--lease-name', lease, '--lease-namespace', ns, '--lease-duration', LEASE_DURATION,
-    '--identity', identity, '--tls-cert', pki.webhookCert, '--tls-key', pki.webhookKey, '--log-level', 'debug',
+    '--identity', identity, '--tls-cert', pki.webhookCert, '--tls-key', pki.webhookKey, '--tls-ca', pki.caCert,
+    // Webhook configurations are cluster-wide: registering ours would send other suites' requests to this operator.
+    '--skip-webhook-registration', '--log-level', 'debug',
   ], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -43,4 +43,18 @@ for (const [name, argv, message] of bad) {
   test(`refused: ${name}`, () => assert.throws(() => parseConfig(argv, {}), message));
 }
 
+test('certificate modes: files when given, local with --local, self-managed in a cluster; registration only locally', () => {
+  assert.equal(cfg(['--tls-cert', 'c', '--tls-key', 'k']).certMode, 'files');
+  assert.equal(cfg(['--local']).certMode, 'local');
+  assert.equal(cfg(['--local']).registerWebhooks, true);
+  assert.equal(cfg(['--local', '--skip-webhook-registration']).registerWebhooks, false);
+  const inCluster = cfg([], { POD_NAMESPACE: 'portcullis' });
+  assert.equal(inCluster.certMode, 'self-managed');
+  assert.equal(inCluster.registerWebhooks, false);
+  assert.equal(inCluster.operatorNamespace, 'portcullis');
+  assert.equal(inCluster.leaseNamespace, 'portcullis');
+  assert.throws(() => parseConfig(['--cert-mode', 'magic'], {}), /--cert-mode must be/);
+  assert.throws(() => parseConfig(['--cert-mode', 'files'], {}), /needs --tls-cert/);
+});
+
 test('--help', () => assert.equal(parseConfig(['--help'], {}), 'help'));

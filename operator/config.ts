@@ -21,8 +21,26 @@ export interface OperatorConfig {
   readonly leaseNamespace: string;
   readonly leaseDurationMs: number;
   readonly identity: string;
+  /**
+   * Where the serving certificate comes from: `files` (--tls-cert/--tls-key, reloaded when they change), `local`
+   * (a throwaway CA in memory; the default with --local), `self-managed` (CA + certificate in a Secret, rotated, the
+   * CA bundle patched into the webhook configurations; the default in a cluster), `cert-manager` (its Secret).
+   */
+  readonly certMode: 'files' | 'local' | 'self-managed' | 'cert-manager';
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
+  /** PEM CA that verifies --tls-cert (what sidecars and the API server must trust); default the certificate itself. */
+  readonly tlsCaFile: string | undefined;
+  /** The Secret holding the serving certificate (self-managed, cert-manager). */
+  readonly certSecret: string;
+  /** The operator's Service (its DNS names go into the self-managed certificate). */
+  readonly serviceName: string;
+  /** The operator's namespace: its pods are never injected; its Secret and Service live there. */
+  readonly operatorNamespace: string;
+  /** Name of the Mutating/ValidatingWebhookConfiguration. */
+  readonly webhookConfiguration: string;
+  /** --local: register the webhooks by URL on start and remove them on stop (default true with --local). */
+  readonly registerWebhooks: boolean;
   /** The sidecar API as sidecars reach it (goes into injected pods). */
   readonly operatorUrl: string | undefined;
   readonly sidecarImage: string | undefined;
@@ -36,7 +54,10 @@ export interface OperatorConfig {
 
 export const usage = `Usage: portcullis-operator [--local] [--namespaces a,b] [--port 8443] [--metrics-port 8080]
                           [--kubeconfig FILE] [--lease-name NAME] [--lease-namespace NS] [--identity ID]
-                          [--tls-cert FILE --tls-key FILE] [--operator-url URL] [--sidecar-image IMAGE]
+                          [--cert-mode files|local|self-managed|cert-manager] [--tls-cert FILE --tls-key FILE
+                          [--tls-ca FILE]] [--cert-secret NAME] [--service-name NAME] [--operator-namespace NS]
+                          [--webhook-configuration NAME] [--skip-webhook-registration]
+                          [--operator-url URL] [--sidecar-image IMAGE]
                           [--sidecar-resources JSON] [--log-level LEVEL]
 
 Every flag has an environment variable: PORTCULLIS_<FLAG> in upper case with underscores
@@ -57,6 +78,13 @@ const options = {
   identity: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'cert-mode': { type: 'string' },
+  'cert-secret': { type: 'string' },
+  'service-name': { type: 'string' },
+  'operator-namespace': { type: 'string' },
+  'webhook-configuration': { type: 'string' },
+  'skip-webhook-registration': { type: 'boolean' },
   'operator-url': { type: 'string' },
   'sidecar-image': { type: 'string' },
   'sidecar-resources': { type: 'string' },
@@ -119,6 +147,12 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const tlsCertFile = get('tls-cert');
   const tlsKeyFile = get('tls-key');
   if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) problems.push('--tls-cert and --tls-key go together');
+  const certMode = get('cert-mode') ?? (tlsCertFile ? 'files' : local ? 'local' : 'self-managed');
+  if (certMode !== 'files' && certMode !== 'local' && certMode !== 'self-managed' && certMode !== 'cert-manager') {
+    problems.push(`--cert-mode must be files, local, self-managed or cert-manager, got ${JSON.stringify(certMode)}`);
+  }
+  if (certMode === 'files' && !tlsCertFile) problems.push('--cert-mode files needs --tls-cert and --tls-key');
+  const operatorNamespace = get('operator-namespace') ?? env.POD_NAMESPACE ?? 'portcullis-system';
   const workers = Number(get('workers') ?? '2');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push('--workers must be 1-64');
   const leaseDurationMs = duration('lease-duration', 15_000);
@@ -132,11 +166,18 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     metricsAddress: get('metrics-address') ?? (local ? '127.0.0.1' : '0.0.0.0'),
     kubeconfig: get('kubeconfig') ?? env.KUBECONFIG,
     leaseName: get('lease-name') ?? 'portcullis-operator',
-    leaseNamespace: get('lease-namespace') ?? env.POD_NAMESPACE ?? (local ? 'default' : 'portcullis-system'),
+    leaseNamespace: get('lease-namespace') ?? (local ? 'default' : operatorNamespace),
     leaseDurationMs,
     identity: get('identity') ?? `${env.POD_NAME ?? hostname()}-${randomBytes(4).toString('hex')}`,
+    certMode: certMode as OperatorConfig['certMode'],
     tlsCertFile,
     tlsKeyFile,
+    tlsCaFile: get('tls-ca'),
+    certSecret: get('cert-secret') ?? 'portcullis-webhook-tls',
+    serviceName: get('service-name') ?? 'portcullis-operator',
+    operatorNamespace,
+    webhookConfiguration: get('webhook-configuration') ?? 'portcullis',
+    registerWebhooks: local && values['skip-webhook-registration'] !== true && env.PORTCULLIS_SKIP_WEBHOOK_REGISTRATION !== 'true',
     operatorUrl: get('operator-url'),
     sidecarImage: get('sidecar-image'),
     sidecarResources,

@@ -1,19 +1,23 @@
 // portcullis-operator: controllers, admission webhooks and the sidecar API in one process (design §1). Every
 // replica watches and serves; the Lease holder reconciles. `--local` runs it from a workstation against $KUBECONFIG
-// with the listeners on loopback (the webhooks are then registered by URL).
+// with the listeners on loopback and the webhooks registered by URL (`make operator-local`).
+import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
-import { readFileSync } from 'node:fs';
+import type { Express } from 'express';
+import { pino, type Logger } from 'pino';
+import { certSourceFor } from './cert-setup.ts';
+import type { CertSource } from './certs/source.ts';
+import { createTlsServer } from './certs/tls-server.ts';
 import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.ts';
+import { injectionDeps } from './injection-deps.ts';
 import { kubeApiFromConfig } from './kube/rest.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { startOperator, type OperatorCaches } from './operator.ts';
-import { listenTlsFromFiles } from './tls-listener.ts';
-import { injectionDeps } from './injection-deps.ts';
+import { registerLocalWebhooks } from './webhooks/configurations.ts';
 import { injectorConfig, type SidecarConfig } from './webhooks/injector-config.ts';
+import { webhookMetrics } from './webhooks/metrics.ts';
 import { webhookRouter } from './webhooks/routes.ts';
-import type { Express } from 'express';
-import type { Logger } from 'pino';
+import type { OperatorMetrics } from './metrics.ts';
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   let config: OperatorConfig;
@@ -30,16 +34,14 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     return 2;
   }
   const log = pino({ level: config.logLevel, base: { component: 'portcullis-operator', identity: config.identity } });
-  if (!config.tlsCertFile || !config.tlsKeyFile) {
-    process.stderr.write('portcullis-operator: --tls-cert and --tls-key are required (the serving certificate of the webhooks and the sidecar API)\n');
-    return 2;
-  }
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
   const api = kubeApiFromConfig(kc);
   const metrics = createOperatorMetrics();
-  const tlsFiles = { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile };
+  const certs = await certSourceFor(config, api, log);
+  // Checked before anything starts: a bad sidecar setting must stop the operator, not produce unadmittable pods.
+  const injector = buildInjectorConfig(config, certs);
 
   const running = await startOperator({
     config,
@@ -47,13 +49,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     api,
     log,
     metrics,
-    listenTls: (app) => listenTlsFromFiles(app, tlsFiles, config.port, config.address, (err) => {
-      if (err) log.error({ err: err.message }, 'serving certificate reload failed; keeping the previous one');
-      else log.info('serving certificate reloaded');
-    }),
-    mountWebhooks: (app, caches) => mountWebhooks(app, caches, config, tlsFiles.certFile, log),
+    listenTls: (app) => listenTls(app, certs, config, log),
+    mountWebhooks: (app, caches) => mountWebhooks(app, caches, injector, metrics, log),
   });
-  log.info({ port: running.tlsPort, metricsPort: running.metricsPort, lease: `${config.leaseNamespace}/${config.leaseName}` }, 'operator started');
+  let unregister: (() => Promise<void>) | undefined;
+  if (config.registerWebhooks) {
+    unregister = await registerLocalWebhooks(kc, running.tlsPort, certs.current().ca, { name: config.webhookConfiguration, operatorNamespace: config.operatorNamespace });
+    log.info({ configuration: config.webhookConfiguration, port: running.tlsPort }, 'webhooks registered by URL on loopback');
+  }
+  log.info({ port: running.tlsPort, metricsPort: running.metricsPort, lease: `${config.leaseNamespace}/${config.leaseName}`, certMode: config.certMode }, 'operator started');
   // One machine-readable line for scripts and e2e suites that start the operator as a child process.
   process.stdout.write(`${JSON.stringify({ event: 'ready', identity: config.identity, port: running.tlsPort, metricsPort: running.metricsPort })}\n`);
 
@@ -65,17 +69,21 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  // Webhooks first: with failurePolicy Fail, a registration pointing at a stopped process would block pod creation.
+  await unregister?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not remove the webhook registration'));
   await running.stop();
+  certs.close();
   log.info('stopped');
   return 0;
 }
 
-function mountWebhooks(app: Express, caches: OperatorCaches, config: OperatorConfig, caFile: string, log: Logger): void {
-  const injector = injectorConfig({
-    operatorUrl: config.operatorUrl ?? `https://${config.local ? '127.0.0.1' : 'portcullis-operator.portcullis-system.svc'}:${config.port}`,
-    // In local mode the serving certificate's issuer is what sidecars must trust; the chart passes the CA instead.
-    operatorCa: () => readFileSync(process.env.PORTCULLIS_OPERATOR_CA_FILE ?? caFile, 'utf8'),
-    operatorNamespace: config.leaseNamespace,
+function buildInjectorConfig(config: OperatorConfig, certs: CertSource) {
+  return injectorConfig({
+    operatorUrl: config.operatorUrl ?? (config.local
+      ? `https://127.0.0.1:${config.port}`
+      : `https://${config.serviceName}.${config.operatorNamespace}.svc:${config.port}`),
+    operatorCa: () => certs.current().ca,
+    operatorNamespace: config.operatorNamespace,
     sidecar: {
       ...(config.sidecarImage ? { image: config.sidecarImage } : {}),
       // Checked by injectorConfig, which refuses to start on a value the API server would reject.
@@ -83,12 +91,38 @@ function mountWebhooks(app: Express, caches: OperatorCaches, config: OperatorCon
       ...(config.sidecarLogLevel ? { logLevel: config.sidecarLogLevel as SidecarConfig['logLevel'] } : {}),
     },
   });
+}
+
+async function listenTls(app: Express, certs: CertSource, config: OperatorConfig, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createTlsServer(app, certs, { onSwapError: (e) => log.error({ err: e.message }, 'rotated certificate not loaded; keeping the previous one') });
+  // Long polls hold requests for up to a minute; the defaults would cut them.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 75_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.address, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      server.closeIdleConnections();
+      server.close(() => resolve());
+      // Sidecars in a long poll were answered when the router closed; cut whatever is left.
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    }),
+  };
+}
+
+function mountWebhooks(app: Express, caches: OperatorCaches, injector: ReturnType<typeof injectorConfig>, metrics: OperatorMetrics, log: Logger): void {
+  const observe = webhookMetrics(metrics.registry);
   app.use(webhookRouter({
     injection: injectionDeps(caches.bundles, caches.resources),
     injector,
     policies: { resources: caches.resources, policies: caches.policies },
     approvals: { policies: caches.policies },
     onReview: (e) => {
+      observe(e);
       if (e.decision === 'error' || e.decision === 'bad-request') log.warn({ webhook: e.webhook, decision: e.decision, msg: e.message }, 'webhook request failed');
     },
   }));
