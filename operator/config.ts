@@ -39,6 +39,8 @@ export interface OperatorConfig {
   readonly operatorNamespace: string;
   /** Name of the Mutating/ValidatingWebhookConfiguration. */
   readonly webhookConfiguration: string;
+  /** --local: apply crds/ before starting (default true with --local). */
+  readonly applyCrds: boolean;
   /** --local: register the webhooks by URL on start and remove them on stop (default true with --local). */
   readonly registerWebhooks: boolean;
   /** The sidecar API as sidecars reach it (goes into injected pods). */
@@ -56,13 +58,14 @@ export const usage = `Usage: portcullis-operator [--local] [--namespaces a,b] [-
                           [--kubeconfig FILE] [--lease-name NAME] [--lease-namespace NS] [--identity ID]
                           [--cert-mode files|local|self-managed|cert-manager] [--tls-cert FILE --tls-key FILE
                           [--tls-ca FILE]] [--cert-secret NAME] [--service-name NAME] [--operator-namespace NS]
-                          [--webhook-configuration NAME] [--skip-webhook-registration]
+                          [--webhook-configuration NAME] [--skip-webhook-registration] [--skip-crds]
                           [--operator-url URL] [--sidecar-image IMAGE]
                           [--sidecar-resources JSON] [--log-level LEVEL]
 
 Every flag has an environment variable: PORTCULLIS_<FLAG> in upper case with underscores
 (e.g. PORTCULLIS_NAMESPACES, PORTCULLIS_SIDECAR_IMAGE); flags win.
---local runs against $KUBECONFIG from this machine: listeners on 127.0.0.1, webhooks registered by URL.`;
+--local runs against $KUBECONFIG from this machine: applies crds/, listens on 127.0.0.1, registers the webhooks
+by URL (removed again on exit).`;
 
 const options = {
   local: { type: 'boolean' },
@@ -85,6 +88,7 @@ const options = {
   'operator-namespace': { type: 'string' },
   'webhook-configuration': { type: 'string' },
   'skip-webhook-registration': { type: 'boolean' },
+  'skip-crds': { type: 'boolean' },
   'operator-url': { type: 'string' },
   'sidecar-image': { type: 'string' },
   'sidecar-resources': { type: 'string' },
@@ -177,6 +181,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     serviceName: get('service-name') ?? 'portcullis-operator',
     operatorNamespace,
     webhookConfiguration: get('webhook-configuration') ?? 'portcullis',
+    applyCrds: local && values['skip-crds'] !== true && env.PORTCULLIS_SKIP_CRDS !== 'true',
     registerWebhooks: local && values['skip-webhook-registration'] !== true && env.PORTCULLIS_SKIP_WEBHOOK_REGISTRATION !== 'true',
     operatorUrl: get('operator-url'),
     sidecarImage: get('sidecar-image'),

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Express } from 'express';
 import { pino, type Logger } from 'pino';
+import { applyCrds } from './apply-crds.ts';
 import { certSourceFor } from './cert-setup.ts';
 import type { CertSource } from './certs/source.ts';
 import { createTlsServer } from './certs/tls-server.ts';
@@ -39,6 +40,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   else kc.loadFromDefault();
   const api = kubeApiFromConfig(kc);
   const metrics = createOperatorMetrics();
+  if (config.applyCrds) log.info({ crds: await applyCrds(api) }, 'CRDs applied');
   const certs = await certSourceFor(config, api, log);
   // Checked before anything starts: a bad sidecar setting must stop the operator, not produce unadmittable pods.
   const injector = buildInjectorConfig(config, certs);
