@@ -88,8 +88,9 @@ export class Informer<T extends { metadata: { name?: string; namespace?: string 
   }
 
   #restart(part: Part<T>, err: unknown): void {
-    this.#o.onError?.(part.path, err);
+    // Stopping aborts the watch, which ListWatch reports as an error: not worth a word.
     if (this.#stopped) return;
+    this.#o.onError?.(part.path, err);
     clearTimeout(part.timer);
     const delay = part.backoff;
     part.backoff = Math.min(part.backoff * 2, this.#o.maxBackoffMs ?? 30_000);
