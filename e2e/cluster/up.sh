@@ -150,7 +150,8 @@ start_component() {
   local name="$1"
   shift
   log "starting $name"
-  setsid "$@" </dev/null >"$LOG_DIR_CLUSTER/$name.log" 2>&1 &
+  # fd 8 is the state-dir lock: a component must not inherit it, or the lock would live as long as the cluster.
+  setsid "$@" </dev/null >"$LOG_DIR_CLUSTER/$name.log" 2>&1 8>&- &
   local pid=$!
   printf '%s %s\n' "$pid" "$(proc_start "$pid")" >"$PID_DIR/$name.pid"
 }
