@@ -14,6 +14,7 @@ import { applyCrds, createNamespace, deleteNamespace, ensureCluster, uniqueName 
 import { kubeApiFromConfig, expectOk, type KubeApi } from '../operator/kube/rest.ts';
 import { OperatorBundleSource } from '../sidecar/bundle/operator-source.ts';
 import { spawnOperator } from './operator-harness.ts';
+import { generateCa, issueServingCertificate } from '../operator/certs/x509.ts';
 
 const N = Number(process.env.BENCH_PODS ?? 1000);
 const CONCURRENCY = 25;
@@ -43,10 +44,15 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 }
 
 const cluster = await ensureCluster();
-if (!cluster.pki) throw new Error('this benchmark needs the local e2e cluster (its loopback serving certificate)');
 await applyCrds();
 const ns = await createNamespace(uniqueName('opbench'));
 const tmp = mkdtempSync(join(tmpdir(), 'portcullis-opbench-'));
+const ca = generateCa({ validityDays: 1 });
+const leaf = issueServingCertificate(ca, { ipAddresses: ['127.0.0.1'], validityDays: 1 });
+const tls = { cert: join(tmp, 'tls.crt'), key: join(tmp, 'tls.key'), ca: join(tmp, 'ca.crt') };
+writeFileSync(tls.cert, leaf.certPem);
+writeFileSync(tls.key, leaf.keyPem, { mode: 0o600 });
+writeFileSync(tls.ca, ca.certPem);
 const kc = new KubeConfig();
 kc.loadFromFile(cluster.kubeconfig);
 const api: KubeApi = kubeApiFromConfig(kc);
@@ -68,7 +74,7 @@ try {
   process.stderr.write(`created ${N} pods in ${Date.now() - t} ms\n`);
 
   operator = await spawnOperator(['--namespaces', ns, '--port', '0', '--metrics-port', '0', '--lease-namespace', ns, '--identity', 'bench',
-    '--tls-cert', cluster.pki.webhookCert, '--tls-key', cluster.pki.webhookKey, '--tls-ca', cluster.pki.caCert, '--skip-webhook-registration', '--log-level', 'warn'], { KUBECONFIG: cluster.kubeconfig });
+    '--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca, '--skip-webhook-registration', '--log-level', 'warn'], { KUBECONFIG: cluster.kubeconfig });
   const op = operator;
 
   // apply → Ready
@@ -99,7 +105,7 @@ try {
     });
     const tokenFile = join(tmp, `${name}.token`);
     writeFileSync(tokenFile, tr.status.token);
-    sources[i] = new OperatorBundleSource({ url: `https://127.0.0.1:${op.port}`, tokenFile, caFile: cluster.pki!.caCert, minBackoffMs: 200, maxBackoffMs: 2000 });
+    sources[i] = new OperatorBundleSource({ url: `https://127.0.0.1:${op.port}`, tokenFile, caFile: tls.ca, minBackoffMs: 200, maxBackoffMs: 2000 });
   });
   const initial = new Array<string>(N);
   await pool(sources, CONCURRENCY, async (s, i) => {
