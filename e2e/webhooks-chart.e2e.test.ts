@@ -68,7 +68,7 @@ test('self-managed mode: no cert-manager objects, RBAC to patch only this releas
   const admission = rules.find((r) => r.apiGroups?.includes('admissionregistration.k8s.io'));
   assert.deepEqual(admission?.resourceNames, ['portcullis']);
   assert.deepEqual(admission?.verbs, ['get', 'patch']);
-  const deployment = byKind(objs, 'Deployment')[0] as { spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+  const deployment = byKind(objs, 'Deployment')[0] as unknown as { spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
   assert.equal(deployment.spec.replicas, 2);
   const env = new Map(deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
   assert.equal(env.get('PORTCULLIS_CERT_MODE'), 'self-managed');
