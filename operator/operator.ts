@@ -158,29 +158,8 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     onError: (e) => log.warn({ err: e.message }, 'leader election attempt failed'),
   });
 
-  // Caches first: a leader must not reconcile from empty caches (it would see "no Secret" everywhere).
-  await Promise.all([resources.start(), policies.start(), secrets.start(), pods.start()]);
-  await Promise.all([resources.waitForSync(), policies.waitForSync(), secrets.waitForSync(), pods.waitForSync()]);
-  await jwks.start();
-  log.info({ namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'caches synced');
-
-  let ready = true;
-  const reviewer = new TokenReviewer({ api, onReview: (r) => metrics.tokenReviews.inc({ result: r }) });
-  const sidecarRouter = sidecarApiRouter({
-    bundles,
-    pods,
-    review: (t) => reviewer.review(t),
-    ready: () => ready,
-    ...(config.namespaces.length ? { namespaces: new Set(config.namespaces) } : {}),
-    metrics,
-    log,
-  });
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(sidecarRouter);
-  deps.mountWebhooks?.(app, caches);
-  const tls = await deps.listenTls(app);
-
+  // Health first, so a liveness probe sees the process while the caches fill (a missing CRD keeps them empty).
+  let ready = false;
   const health = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -199,6 +178,30 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
     health.listen(config.metricsPort, config.metricsAddress, () => resolve());
   });
   const metricsPort = (health.address() as AddressInfo).port;
+
+  // Caches first: a leader must not reconcile from empty caches (it would see "no Secret" everywhere).
+  await Promise.all([resources.start(), policies.start(), secrets.start(), pods.start()]);
+  await Promise.all([resources.waitForSync(), policies.waitForSync(), secrets.waitForSync(), pods.waitForSync()]);
+  await jwks.start();
+  log.info({ namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'caches synced');
+
+  ready = true;
+  const reviewer = new TokenReviewer({ api, onReview: (r) => metrics.tokenReviews.inc({ result: r }) });
+  const sidecarRouter = sidecarApiRouter({
+    bundles,
+    pods,
+    review: (t) => reviewer.review(t),
+    ready: () => ready,
+    ...(config.namespaces.length ? { namespaces: new Set(config.namespaces) } : {}),
+    metrics,
+    log,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(sidecarRouter);
+  deps.mountWebhooks?.(app, caches);
+  const tls = await deps.listenTls(app);
+
 
   elector.start();
   const resync = setInterval(() => {
