@@ -8,7 +8,7 @@
 #                          all progress goes to stderr.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=e2e/cluster/lib.sh
 source "$HERE/lib.sh"
 
 # Bump when flags or steps change so cached binaries built the old way are rebuilt.
@@ -74,8 +74,8 @@ run_step() {
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     # Short sleeps keep a finished step from waiting out the whole heartbeat interval.
-    local i
-    for i in $(seq 1 30); do
+    local _second
+    for _second in $(seq 1 30); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 1
     done
@@ -178,6 +178,7 @@ mkdir -p "$TMP_OUT"
 build_k8s_binary() {
   local name="$1" pkg="$2"
   stamp_ok "$name" && return 0
+  # shellcheck disable=SC2016  # expanded by the inner bash, from its positional arguments
   run_step "$name" "$LOG_DIR/$name.log" \
     bash -c 'cd "$1" && "$2" build -p "$3" -trimpath -ldflags "$4" -o "$5" "$6"' _ \
     "$K8S_MOD_DIR" "$GO" "$PARALLELISM" "$LDFLAGS_K8S" "$TMP_OUT/$name" "$pkg"

@@ -4,7 +4,7 @@
 #                           and no live leaseholder remains.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=e2e/cluster/lib.sh
 source "$HERE/lib.sh"
 
 if [[ ! -e "$CLUSTER_DIR" ]]; then

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Shared settings and helpers for the e2e cluster scripts. Sourced, never run.
+# shellcheck disable=SC2034  # the settings below are read by the scripts that source this file
 # Every pinned version lives here so the cache key, the build and the docs agree.
 
 # One Kubernetes release; the staging modules are served as v0.<minor>.<patch> of the same release.
 K8S_VERSION=v1.36.3
-K8S_MINOR=36
-STAGING_VERSION=v0.36.3
+K8S_MINOR="${K8S_VERSION#v1.}" K8S_MINOR="${K8S_MINOR%%.*}"
+STAGING_VERSION="v0.${K8S_VERSION#v1.}"
 # etcd comes from the apiserver's own module graph (k8s.io/kubernetes v1.36.3 requires server/v3 v3.6.8).
 ETCD_VERSION=v3.6.8
 KWOK_VERSION=v0.8.0
@@ -130,4 +131,7 @@ lock_cluster_dir() {
 }
 
 # state_value KEY reads one KEY=value line from cluster.env.
-state_value() { sed -n "s/^$1=//p" "$CLUSTER_DIR/cluster.env" 2>/dev/null | head -n 1; }
+state_value() {
+  [[ -f "$CLUSTER_DIR/cluster.env" ]] || return 0
+  sed -n "s/^$1=//p" "$CLUSTER_DIR/cluster.env" | head -n 1
+}

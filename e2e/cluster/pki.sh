@@ -13,7 +13,7 @@
 # Existing files are kept, so rerunning is cheap and never changes a running cluster's trust.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=e2e/cluster/lib.sh
 source "$HERE/lib.sh"
 
 DIR="${1:-$CLUSTER_DIR/pki}"

@@ -3,7 +3,7 @@
 # Exit 0 when every component is alive and the apiserver is ready, 1 otherwise. --quiet prints nothing.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=e2e/cluster/lib.sh
 source "$HERE/lib.sh"
 
 QUIET=0

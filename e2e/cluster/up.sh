@@ -7,7 +7,7 @@
 # ${PORTCULLIS_CLUSTER_DIR:-/tmp/portcullis-cluster}; `down.sh` stops exactly these processes and removes it.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=e2e/cluster/lib.sh
 source "$HERE/lib.sh"
 
 START_TIMEOUT="${PORTCULLIS_START_TIMEOUT:-90}"
@@ -39,7 +39,11 @@ lock_cluster_dir
 
 if [[ -f "$STATE_MARKER" ]]; then
   if "$HERE/status.sh" --quiet; then
-    log "a cluster from $CLUSTER_DIR is already running; reusing it (make cluster-down stops it)"
+    if [[ -f "$CLUSTER_DIR/.lease-owned" ]]; then
+      log "a cluster from $CLUSTER_DIR is already running; joining it (it stops when its last user exits)"
+    else
+      log "a cluster from $CLUSTER_DIR is already running; reusing it (make cluster-down stops it)"
+    fi
     take_lease
     export_line
     exit 0
@@ -53,6 +57,43 @@ fi
 
 # Warm cache: returns immediately. Cold: builds (and says so).
 "$HERE/build.sh"
+
+# ---- ports ----
+port_in_use() { [[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]]; }
+# Ports already handed out; pick_port runs in a $(…) subshell, so callers append its result.
+CHOSEN_PORTS=" "
+# pick_port NAME ENV_VAR: the port from ENV_VAR if set (and free), else a free one below the ephemeral range.
+pick_port() {
+  local name="$1" var="$2" p="${!2:-}" _attempt
+  if [[ -n "$p" ]]; then
+    [[ "$p" =~ ^[0-9]+$ ]] || die "$var='$p' is not a port number"
+    if port_in_use "$p"; then
+      die "port $p ($var, for $name) is already in use: $(ss -Htlnp "sport = :$p" | head -n 1 | tr -s ' '). Stop that process or set $var to a free port (or unset it to pick one)."
+    fi
+  else
+    for _attempt in $(seq 1 200); do
+      p=$((20000 + RANDOM % 12000))
+      [[ "$CHOSEN_PORTS" == *" $p "* ]] && continue
+      port_in_use "$p" || break
+      p=""
+    done
+    [[ -n "$p" ]] || die "found no free loopback port for $name"
+  fi
+  printf '%s' "$p"
+}
+ETCD_PORT="$(pick_port etcd PORTCULLIS_ETCD_PORT)"
+ETCD_PEER_PORT="$(pick_port "etcd peer" PORTCULLIS_ETCD_PEER_PORT)"
+CHOSEN_PORTS+="$ETCD_PORT $ETCD_PEER_PORT "
+API_PORT="$(pick_port kube-apiserver PORTCULLIS_APISERVER_PORT)"
+CHOSEN_PORTS+="$API_PORT "
+CM_PORT="$(pick_port kube-controller-manager PORTCULLIS_CONTROLLER_MANAGER_PORT)"
+CHOSEN_PORTS+="$CM_PORT "
+SCHED_PORT="$(pick_port kube-scheduler PORTCULLIS_SCHEDULER_PORT)"
+CHOSEN_PORTS+="$SCHED_PORT "
+KWOK_PORT="$(pick_port kwok PORTCULLIS_KWOK_PORT)"
+API_URL="https://127.0.0.1:$API_PORT"
+# No trailing slash: verifiers append /.well-known/openid-configuration to the issuer as written.
+SA_ISSUER="$API_URL"
 
 UP_START=$SECONDS
 mkdir -p "$CLUSTER_DIR" "$PID_DIR" "$LOG_DIR_CLUSTER" "$CLUSTER_DIR/kubeconfigs"
@@ -70,43 +111,6 @@ on_exit() {
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
-
-# ---- ports ----
-port_in_use() { [[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]]; }
-CHOSEN_PORTS=" "
-# pick_port NAME ENV_VAR: the port from ENV_VAR if set (and free), else a free one below the ephemeral range.
-pick_port() {
-  local name="$1" var="$2" p="${!2:-}" tries
-  if [[ -n "$p" ]]; then
-    [[ "$p" =~ ^[0-9]+$ ]] || die "$var='$p' is not a port number"
-    if port_in_use "$p"; then
-      die "port $p ($var, for $name) is already in use: $(ss -Htlnp "sport = :$p" | head -n 1 | tr -s ' '). Stop that process or set $var to a free port (or unset it to pick one)."
-    fi
-  else
-    for tries in $(seq 1 200); do
-      p=$((20000 + RANDOM % 12000))
-      [[ "$CHOSEN_PORTS" == *" $p "* ]] && continue
-      port_in_use "$p" || break
-      p=""
-    done
-    [[ -n "$p" ]] || die "found no free loopback port for $name"
-  fi
-  CHOSEN_PORTS+="$p "
-  printf '%s' "$p"
-}
-ETCD_PORT="$(pick_port etcd PORTCULLIS_ETCD_PORT)"
-ETCD_PEER_PORT="$(pick_port "etcd peer" PORTCULLIS_ETCD_PEER_PORT)"
-CHOSEN_PORTS+="$ETCD_PORT $ETCD_PEER_PORT "
-API_PORT="$(pick_port kube-apiserver PORTCULLIS_APISERVER_PORT)"
-CHOSEN_PORTS+="$API_PORT "
-CM_PORT="$(pick_port kube-controller-manager PORTCULLIS_CONTROLLER_MANAGER_PORT)"
-CHOSEN_PORTS+="$CM_PORT "
-SCHED_PORT="$(pick_port kube-scheduler PORTCULLIS_SCHEDULER_PORT)"
-CHOSEN_PORTS+="$SCHED_PORT "
-KWOK_PORT="$(pick_port kwok PORTCULLIS_KWOK_PORT)"
-API_URL="https://127.0.0.1:$API_PORT"
-# No trailing slash: verifiers append /.well-known/openid-configuration to the issuer as written.
-SA_ISSUER="$API_URL"
 
 "$HERE/pki.sh" "$PKI"
 
