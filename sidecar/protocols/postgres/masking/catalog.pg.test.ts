@@ -254,6 +254,16 @@ describe('PostgreSQL 15: masking real rows', () => {
     p.close();
   });
 
+  test('planner statistics hold copies of values: pg_stats value columns are masked', async () => {
+    const p = planner();
+    await run(admin, `INSERT INTO customers SELECT g, 'n', '${CARD}' FROM generate_series(100, 150) g; ANALYZE customers; DELETE FROM customers WHERE id >= 100`);
+    const sql = "SELECT attname, most_common_vals::text AS v, most_common_vals FROM pg_stats WHERE tablename = 'customers' AND attname = 'card' AND NOT inherited";
+    const clear = await run(admin, sql);
+    assert.match(String(clear.rows[0]?.[1]), /4111111111111111/); // what the server would reveal
+    assert.deepEqual(await masked(p, sql), [['card', null, null]]);
+    p.close();
+  });
+
   test('DDL then invalidate(): a replaced view is resolved again', async () => {
     const p = planner();
     await run(admin, 'CREATE VIEW w AS SELECT id, name AS label FROM customers');

@@ -67,6 +67,7 @@ export class Catalog {
   #byName = new Map<string, RelationInfo | null>();
   #functions = new Map<string, boolean>();
   #types = new Map<number, string | null>();
+  #fetching: Promise<unknown> = Promise.resolve();
   /** Bumped by invalidate(): answers to queries sent before it are dropped. */
   #generation = 0;
   /** Computed per generation by callers (view lineage), keyed by OID. */
@@ -108,8 +109,17 @@ export class Catalog {
     };
   }
 
-  /** Fetches everything in `missing` that is still unknown, in one round trip. */
-  async fetch(missing: Missing): Promise<void> {
+  /**
+   * Fetches everything in `missing` that is still unknown, in one round trip. Fetches run one after another, and
+   * each looks at the cache when its turn comes: concurrent plans missing the same facts ask for them once.
+   */
+  fetch(missing: Missing): Promise<void> {
+    const run = this.#fetching.then(() => this.#fetchNow(missing));
+    this.#fetching = run.catch(() => undefined);
+    return run;
+  }
+
+  async #fetchNow(missing: Missing): Promise<void> {
     const generation = this.#generation;
     const oids = [...missing.oids].filter((o) => !this.#byOid.has(o) && Number.isInteger(o) && o > 0 && o <= 0xffffffff);
     const names = [...missing.names].filter((n) => !this.#byName.has(n)).map(splitRelation).filter((n) => n !== undefined);

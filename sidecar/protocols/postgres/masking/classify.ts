@@ -52,6 +52,15 @@ export function strategyOf(classes: readonly MaskClass[], set: ClassSet): Maskin
   return s;
 }
 
+/**
+ * Catalog columns that hold copies of table values: the planner statistics (most common values, histogram bounds —
+ * what pg_stats and pg_stats_ext show). Any classification may be in them.
+ */
+const valueCopies: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['pg_catalog.pg_statistic', new Set(['stavalues1', 'stavalues2', 'stavalues3', 'stavalues4', 'stavalues5'])],
+  ['pg_catalog.pg_statistic_ext_data', new Set(['stxdmcv', 'stxdexpr'])],
+]);
+
 /** How deep views over views are followed before giving up (and masking). */
 const maxViewDepth = 16;
 
@@ -142,6 +151,7 @@ export class Classifier {
     this.#memo.set(key, out); // a cycle (impossible in PostgreSQL, but cheap to guard) sees what is known so far
     const name = `${info.schema}.${info.name}.${column}`;
     for (const c of this.classes) if (c.match(name)) out.add(c.index);
+    if (valueCopies.get(`${info.schema}.${info.name}`)?.has(column)) addAll(out, this.#all);
     for (const p of info.parents) {
       const parent = this.facts.relationByOid(p);
       if (parent && parent.columns.some((c) => c.name === column)) addAll(out, this.ofColumn(parent, column, depth + 1));
