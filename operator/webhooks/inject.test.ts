@@ -4,6 +4,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { mutatePod } from './inject.ts';
 import { findSidecar } from './pod-walk.ts';
 import { credentialsVolumeName } from './sidecar-template.ts';
+import { injectorConfig } from './injector-config.ts';
 import {
   agentPod,
   applyPatch,
@@ -266,6 +267,11 @@ describe('mutatePod: unsafe agent pods are refused, saying why', () => {
       message: /token for the API server/,
     },
     {
+      name: 'a token for an audience the API server accepts',
+      spec: { volumes: [{ name: 'mine', projected: { sources: [{ serviceAccountToken: { path: 't', audience: 'https://kubernetes.default.svc.cluster.local' } }] } }] },
+      message: /token for the API server \(audience https:\/\/kubernetes\.default\.svc\.cluster\.local\)/,
+    },
+    {
       name: 'a token of the sidecar\'s audience',
       spec: { volumes: [{ name: 'mine', projected: { sources: [{ serviceAccountToken: { path: 't', audience: 'portcullis-sidecar' } }] } }] },
       message: /audience portcullis-sidecar/,
@@ -290,6 +296,13 @@ describe('mutatePod: unsafe agent pods are refused, saying why', () => {
   it('several problems are all listed', () => {
     const res = mutatePod(podRequest(agentPod({ spec: { hostNetwork: true, hostPID: true } })), fakeDeps(), config);
     assert.match(res.status?.message ?? '', /refused for 2 reasons: \(1\) .*hostNetwork.*\(2\) .*hostPID/);
+  });
+
+  it('a token for another audience (e.g. Vault) is fine; the API audiences come from the configuration', () => {
+    const spec = { volumes: [{ name: 'vault', projected: { sources: [{ serviceAccountToken: { path: 't', audience: 'vault' } }] } }] };
+    assert.equal(mutatePod(podRequest(agentPod({ spec })), fakeDeps(), config).allowed, true);
+    const vaultIsApi = injectorConfig({ operatorUrl: 'https://o:1', operatorCa: 'x', operatorNamespace: 'o', apiAudiences: () => ['vault'] });
+    assert.equal(mutatePod(podRequest(agentPod({ spec })), fakeDeps(), vaultIsApi).allowed, false);
   });
 
   it('a capability that cannot reach the sidecar is fine', () => {

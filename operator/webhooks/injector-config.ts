@@ -42,6 +42,12 @@ export interface InjectorConfig {
   readonly agentTokenExpirationSeconds: number;
   /** Lifetime of the sidecar's own projected token (audience portcullis-sidecar). */
   readonly sidecarTokenExpirationSeconds: number;
+  /**
+   * Audiences the API server accepts (its --api-audiences; by default its service-account issuer). A pod that asks
+   * for a projected token of one of them (or of none) would give agents direct API access around the sidecar.
+   * A function: the operator learns the issuer by discovery.
+   */
+  readonly apiAudiences: () => readonly string[];
 }
 
 export const DEFAULT_SIDECAR: SidecarConfig = {
@@ -63,7 +69,11 @@ export interface InjectorConfigInput {
   readonly operatorNamespace: string;
   readonly agentTokenExpirationSeconds?: number;
   readonly sidecarTokenExpirationSeconds?: number;
+  readonly apiAudiences?: readonly string[] | (() => readonly string[]);
 }
+
+/** The usual in-cluster issuers, used when the operator has not told us the cluster's own. */
+export const DEFAULT_API_AUDIENCES: readonly string[] = ['https://kubernetes.default.svc.cluster.local', 'https://kubernetes.default.svc', 'kubernetes.default.svc'];
 
 // The API server's bounds for projected service-account tokens.
 const MIN_TOKEN_SECONDS = 600;
@@ -111,6 +121,7 @@ export function injectorConfig(input: InjectorConfigInput): InjectorConfig {
   }
   if (problems.length > 0) throw new Error(`invalid injector configuration:\n  ${problems.join('\n  ')}`);
   const ca = input.operatorCa;
+  const audiences = input.apiAudiences ?? DEFAULT_API_AUDIENCES;
   return {
     sidecar,
     operatorUrl: input.operatorUrl,
@@ -118,6 +129,7 @@ export function injectorConfig(input: InjectorConfigInput): InjectorConfig {
     operatorNamespace: input.operatorNamespace,
     agentTokenExpirationSeconds: agentTtl,
     sidecarTokenExpirationSeconds: sidecarTtl,
+    apiAudiences: typeof audiences === 'function' ? audiences : () => audiences,
   };
 }
 

@@ -85,19 +85,21 @@ export function checkReservedNames(spec: V1PodSpec): string[] {
 }
 
 /**
- * Service-account tokens the pod asks for itself: one for the API server (no audience) would hand agents the
- * Kubernetes access the sidecar is there to mediate; one for the sidecar's audience would let them pose as it.
+ * Service-account tokens the pod asks for itself: one for the API server (no audience, or one the API server
+ * accepts) would hand agents the Kubernetes access the sidecar is there to mediate; one for the sidecar's audience
+ * would let them pose as it. Tokens for other audiences (Vault, a cloud provider) are the agent's business.
  */
-export function checkProjectedTokens(spec: V1PodSpec): string[] {
+export function checkProjectedTokens(spec: V1PodSpec, config: InjectorConfig): string[] {
   const problems: string[] = [];
+  const api = new Set(config.apiAudiences());
   for (const [i, v] of (spec.volumes ?? []).entries()) {
     // The ServiceAccount plugin's own volume is removed by the injection, mounts and all.
     if (isKubeApiAccessVolume(v)) continue;
     for (const [j, s] of (v.projected?.sources ?? []).entries()) {
       const t = s.serviceAccountToken;
       if (!t) continue;
-      if (!t.audience) {
-        problems.push(`spec.volumes[${i}].projected.sources[${j}] requests a service-account token for the API server: agents reach the Kubernetes API through Portcullis only`);
+      if (!t.audience || api.has(t.audience)) {
+        problems.push(`spec.volumes[${i}].projected.sources[${j}] requests a service-account token for the API server${t.audience ? ` (audience ${t.audience})` : ''}: agents reach the Kubernetes API through Portcullis only`);
       } else if (t.audience === SIDECAR_AUDIENCE) {
         problems.push(`spec.volumes[${i}].projected.sources[${j}] requests a token of audience ${SIDECAR_AUDIENCE}, which only the Portcullis sidecar may hold`);
       }
@@ -161,7 +163,7 @@ export function checkCredentialReferences(
 /** Every check for the agent part of a pod that gets (or has) the sidecar. `pod` has the injected parts removed. */
 export function checkAgentPod(pod: V1Pod, resources: readonly InjectedResource[], config: InjectorConfig): string[] {
   const spec = pod.spec ?? { containers: [] };
-  const problems = [...checkPodLevel(spec), ...checkProjectedTokens(spec), ...checkPortClashes(spec, resources, config)];
+  const problems = [...checkPodLevel(spec), ...checkProjectedTokens(spec, config), ...checkPortClashes(spec, resources, config)];
   for (const ref of agentContainers(spec)) problems.push(...checkAgentContainer(ref, spec, config));
   return problems;
 }
