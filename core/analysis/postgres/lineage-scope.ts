@@ -210,8 +210,12 @@ function relationSources(e: RangeEntry, column: string, acc: Acc): void {
   if (extra) acc.addCol(extra);
 }
 
+/** System columns every table has; no user column can take these names. Row metadata, not data. */
+const systemColumns: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
+
 /** Adds what column `name` of entry `e` may come from; returns whether the entry certainly has it. */
 function columnOf(e: RangeEntry, name: string, acc: Acc): 'found' | 'maybe' | 'no' {
+  if (e.relations !== undefined && systemColumns.has(name)) return 'found';
   if (e.columns !== undefined) {
     let found = false;
     for (const c of e.columns) {

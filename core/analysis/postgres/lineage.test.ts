@@ -67,6 +67,7 @@ const cases: Case[] = [
   { name: 'schema-qualified column reference', sql: 'SELECT public.customers.card FROM customers', want: [`card:${C}.card!`] },
   { name: 'schema-qualified table', sql: 'SELECT k.secret FROM vault.keys k', want: ['secret:vault.keys.secret!'] },
   { name: 'pg_catalog relation', sql: 'SELECT relname FROM pg_class', want: ['relname:pg_catalog.pg_class.relname!'] },
+  { name: 'system columns carry no data', sql: 'SELECT ctid::text, c.xmin, tableoid FROM customers c', catalog: withCatalog, want: ['ctid:', 'xmin:', 'tableoid:'] },
   { name: 'constant and parameter', sql: 'SELECT 1 AS one, $1::text AS p', want: ['one:', 'p:'] },
   // expressions
   { name: 'function of a column', sql: 'SELECT reverse(card) FROM customers', want: [`reverse:${C}.card`] },

@@ -202,6 +202,14 @@ const cases: Case[] = [
     masked: 1,
   },
   {
+    name: 'system columns are row metadata, not data',
+    sql: 'SELECT ctid, xmin, card FROM customers',
+    fields: [c('ctid', -1, 27), c('xmin', -3, 28), c('card', 4, T.text)],
+    row: ['(0,1)', '731', CARD],
+    want: ['(0,1)', '731', lastFour(CARD)],
+    masked: 1,
+  },
+  {
     name: 'the detector backstop still runs on clear columns',
     sql: 'SELECT name, card FROM customers',
     fields: [c('name', 2, T.text), c('card', 4, T.text)],

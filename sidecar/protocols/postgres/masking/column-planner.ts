@@ -121,9 +121,14 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
       if (r.cacheable) this.#plans.set(key, r.plans);
       return this.#rowMasker(r.plans, fields, source);
     };
-    const first = attempt();
-    if ('done' in first) return finish(first.done);
-    return this.#resolve(attempt, first.missing).then(finish);
+    try {
+      const first = attempt();
+      if ('done' in first) return finish(first.done);
+      return this.#resolve(attempt, first.missing).then(finish);
+    } catch (e) {
+      // Whatever went wrong, the session must not stream rows it could not plan: it ends on a rejected plan.
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   planCopy(source: ResultSource, columnCount: number, binary: boolean): RowMasker | Promise<RowMasker> {

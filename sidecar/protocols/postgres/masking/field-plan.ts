@@ -63,7 +63,9 @@ export function planFields(
       const info = classifier.facts.relationByOid(f.tableOid);
       if (info === undefined) continue; // missing: fetched, then planned again
       if (info === null) addAll(set, classifier.all);
-      else {
+      else if (f.columnAttr < 0) {
+        // A system column (ctid, xmin, tableoid…): row metadata, not data.
+      } else {
         const column = info.columns.find((c) => c.attnum === f.columnAttr);
         addAll(set, column ? classifier.ofColumn(info, column.name) : classifier.all);
       }
