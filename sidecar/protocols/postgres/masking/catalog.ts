@@ -17,7 +17,7 @@ export interface RelationInfo {
   readonly oid: number;
   readonly schema: string;
   readonly name: string;
-  /** pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign table. */
+  /** pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign table, S sequence. */
   readonly relkind: string;
   /** attnum order, without dropped columns. */
   readonly columns: readonly ColumnInfo[];
@@ -57,7 +57,7 @@ export interface CatalogFacts {
   typeCategory(oid: number): string | null | undefined;
 }
 
-const relkinds = "('r','p','v','m','f')";
+const relkinds = "('r','p','v','m','f','S')";
 /** Relations not worth loading up front: TOAST tables and other sessions' temporary schemas. */
 const systemNoise = "n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
