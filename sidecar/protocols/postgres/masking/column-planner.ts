@@ -14,18 +14,24 @@
 // - lineage unknown: the column is masked whole when the statement reads a relation with classified columns (or may
 //   read anything: user-defined functions, CALL, an EXECUTE or FETCH whose statement the planner did not see).
 //
-// Wiring the planner needs from the session (session.ts / resource-state.ts belong to the lead):
-// 1. resource-state.ts passes `connect` in the context (the catalog's own connection):
-//      makePlanner(base, { resource, hashKey, connect: () => connectUpstream(target, credentials, new Map([['application_name', 'portcullis-catalog']])) })
-//    Without `connect` this returns `base` unchanged (detectors only), as the placeholder did.
-// 2. So that EXECUTE and FETCH results have lineage (the statement was prepared / the cursor declared in an earlier
-//    command), the session calls, for every command it forwards (simple Query, and each Execute of a batch), before
-//    its bytes go out:  `st.planner.forwarded?.(this, cmd, stateBefore)` — `this` any object stable for the
-//    session's life, `cmd` the CommandContext later given to plan()/planCopy(), `stateBefore` the PgTrackedState
-//    the command was analysed with (this.#state before #afterForward). Without it, EXECUTE/FETCH results of computed
-//    columns are masked whole (OID-named columns are still exact).
-// 3. main.ts should close() the planner of every replaced resource state, not only removed ones (each planner may
-//    hold one idle catalog connection; it is also closed after a minute without use).
+// Wiring the planner needs from the session (session.ts, resource-state.ts, result-masking.ts are the lead's):
+// 1. resource-state.ts gives the planner its catalog connection:
+//      const credentials = { username: secret.username, password: secret.password, ...(secret.database ? { database: secret.database } : {}) };
+//      makePlanner(base, { resource, hashKey,
+//        connect: () => connectUpstream(target, credentials, new Map([['application_name', 'portcullis-catalog']])) })
+//    (and makePlanner's parameter type gains `connect: () => Promise<UpstreamConnection>`). Without `connect`
+//    columnPlanner returns `base` unchanged (detectors only), as the placeholder did.
+// 2. result-masking.ts: ResultPlanner gains
+//      forwarded?(session: object, command: CommandContext, stateBefore: PgTrackedState): void;
+//    and session.ts calls it for every command it forwards, before the bytes go out — in #forwardQuery
+//    `st.planner.forwarded?.(this, cmd, this.#state)` (this.#state is still the state the command was analysed
+//    with), and in #forwardBatch for each Execute's context, with the state that Execute was decided in (the
+//    previous Execute's stateAfter). EXECUTE and FETCH of statements/cursors from earlier commands then have
+//    lineage; without the call their computed columns are masked whole (OID-named columns stay exact).
+// 3. Optional: #strictViolation passes `stateBefore` too (`{ command, stateBefore: this.#state }`), so a command
+//    that changes search_path after the filtering statement resolves names exactly (StrictSource).
+// 4. main.ts should close() the planner of every replaced resource state, not only removed ones (each holds at
+//    most one catalog connection, itself closed after a minute idle).
 import type { PgTrackedState } from '../../../../core/analysis/postgres/session-tracker.ts';
 import {
   emptyLineageSession,
@@ -54,6 +60,12 @@ export interface ColumnPlannerContext {
   readonly connect?: Connect;
 }
 
+/**
+ * What strictViolation is given: the command, and — when the session passes it — the state the command was
+ * analysed with (names then resolve exactly; without it, the state after the command is used).
+ */
+export type StrictSource = Omit<ResultSource, 'statementIndex'> & { readonly stateBefore?: PgTrackedState };
+
 /** What the session tells the planner so that EXECUTE and FETCH results have lineage. */
 export interface SessionLineageHooks {
   forwarded(session: object, command: CommandContext, stateBefore: PgTrackedState): void;
@@ -81,7 +93,7 @@ type Attempt<T> = { readonly done: T } | { readonly missing: Missing };
 
 export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
   readonly needed = true;
-  readonly strictViolation?: (source: Omit<ResultSource, 'statementIndex'>) => string | undefined;
+  readonly strictViolation?: (source: StrictSource) => string | undefined;
   readonly #base: ResultPlanner;
   readonly #classes: readonly MaskClass[];
   readonly #catalog: Catalog;
@@ -100,7 +112,7 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     this.#hashKey = hashKey;
     this.#strict = classes.some((c) => c.strict);
     if (this.#strict) {
-      this.strictViolation = (source) => this.#checkStrict(source.command);
+      this.strictViolation = (source) => this.#checkStrict(source.command, source.stateBefore);
       this.#warm();
     }
   }
@@ -234,8 +246,8 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     return d instanceof Promise ? d.then(build) : build(d);
   }
 
-  #checkStrict(cmd: CommandContext): string | undefined {
-    const state = ((cmd as { stateBefore?: PgTrackedState }).stateBefore ?? cmd.analysis.stateAfter) as PgTrackedState;
+  #checkStrict(cmd: CommandContext, stateBefore: PgTrackedState | undefined): string | undefined {
+    const state = stateBefore ?? (cmd.analysis.stateAfter as PgTrackedState);
     const key = `${stateKey(state)}\u0001${cmd.text}`;
     const cached = this.#strictCache.get(key);
     if (cached !== undefined) return cached ?? undefined;
