@@ -3,29 +3,47 @@
 # cluster-down on every exit path; exits with the tests' status.
 # With KUBECONFIG already set (kind, k3d, a real cluster) the suites run against that cluster and nothing is
 # started or stopped; the pinned kubectl and helm are still built, since the suites use them.
+# A cluster already started with `make cluster-up` is reused and left running.
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=…); E2E_FILES overrides the file list.
+# When tests fail, the control-plane logs are copied to ${PORTCULLIS_E2E_LOGS:-/tmp/portcullis-e2e-logs-<time>}
+# before cluster-down removes the state dir.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
+# shellcheck source=e2e/cluster/lib.sh
+source "$HERE/cluster/lib.sh"
 NODE="$ROOT/node_modules/.bin/node"
-[[ -x "$NODE" ]] || { echo "[e2e] $NODE missing; run 'make setup' (npm ci) first" >&2; exit 1; }
+[[ -x "$NODE" ]] || die "$NODE missing; run 'make setup' (npm ci) first"
+
+status=0
+started=0
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+finish() {
+  if ((started)); then
+    if ((status != 0)) && [[ -d "$LOG_DIR_CLUSTER" ]]; then
+      local keep="${PORTCULLIS_E2E_LOGS:-/tmp/portcullis-e2e-logs-$(date +%Y%m%d-%H%M%S)}"
+      mkdir -p "$keep" && cp -r "$LOG_DIR_CLUSTER"/. "$keep"/ && log "control-plane logs kept in $keep"
+    fi
+    "$HERE/cluster/down.sh" || log "cluster-down failed; run 'make cluster-down'"
+  fi
+}
+trap finish EXIT
+trap 'status=130; exit 130' INT
+trap 'status=143; exit 143' TERM
 
 if [[ -n "${KUBECONFIG:-}" ]]; then
-  echo "[e2e] KUBECONFIG is set: running against $KUBECONFIG (no cluster is started or stopped)" >&2
+  log "KUBECONFIG is set: running against $KUBECONFIG (no cluster is started or stopped)"
   "$HERE/cluster/build.sh"
 else
   if "$HERE/cluster/status.sh" --quiet; then
-    # Someone ran `make cluster-up` earlier: use that cluster and leave it running for them.
-    echo "[e2e] reusing the running cluster (make cluster-down stops it)" >&2
+    log "reusing the running cluster in $CLUSTER_DIR (make cluster-down stops it)"
   else
-    # We start it, so cluster-down runs however we leave: test failure, error, Ctrl-C.
-    trap '"$HERE/cluster/down.sh" || echo "[e2e] cluster-down failed; run make cluster-down" >&2' EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    # From here on we own the cluster; up.sh itself cleans up after a failed start (and keeps its logs).
+    started=1
   fi
-  up_output="$("$HERE/cluster/up.sh")"
+  up_output="$("$HERE/cluster/up.sh")" || { status=$?; started=0; exit "$status"; }
   export_line="$(tail -n 1 <<<"$up_output")"
-  [[ "$export_line" == "export KUBECONFIG="* ]] || { echo "[e2e] cluster-up printed no export line" >&2; exit 1; }
+  [[ "$export_line" == "export KUBECONFIG="* ]] || { status=1; die "cluster-up printed no export line"; }
   export KUBECONFIG="${export_line#export KUBECONFIG=}"
 fi
 
@@ -35,6 +53,5 @@ if [[ -n "${E2E_FILES:-}" ]]; then
 else
   files=(e2e/*.e2e.test.ts)
 fi
-status=0
 "$NODE" --test --test-reporter=spec --test-reporter-destination=stdout "$@" "${files[@]}" || status=$?
 exit "$status"

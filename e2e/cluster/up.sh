@@ -39,9 +39,11 @@ lock_cluster_dir
 
 if [[ -f "$STATE_MARKER" ]]; then
   if "$HERE/status.sh" --quiet; then
-    if [[ -f "$CLUSTER_DIR/.lease-owned" ]]; then
+    if [[ -f "$CLUSTER_DIR/.lease-owned" && -n "${PORTCULLIS_LEASE_PID:-}" ]]; then
       log "a cluster from $CLUSTER_DIR is already running; joining it (it stops when its last user exits)"
     else
+      # A plain cluster-up on a test-started cluster adopts it: it now runs until cluster-down.
+      rm -f "$CLUSTER_DIR/.lease-owned"
       log "a cluster from $CLUSTER_DIR is already running; reusing it (make cluster-down stops it)"
     fi
     take_lease
