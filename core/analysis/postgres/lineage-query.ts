@@ -145,7 +145,7 @@ export class QueryLineage {
       const name = typeof cte.ctename === 'string' ? cte.ctename : '';
       const aliases = strings(cte.aliascolnames);
       const shape = recursive ? this.recursiveCte(name, cte, aliases, outer, scope) : this.query(cte.ctequery, outer, scope);
-      scope.defs.set(name, renameShape(shape, aliases));
+      scope.defs.set(name, withSearchAndCycle(renameShape(shape, aliases), cte));
     }
     return scope;
   }
@@ -804,6 +804,31 @@ function sameSources(a: Shape, b: Shape): boolean {
     for (const s of x.sources) if (!y.sources.has(s)) return false;
   }
   return true;
+}
+
+/**
+ * SEARCH … SET col and CYCLE … SET mark USING path add columns to a recursive CTE: the sequence and path columns
+ * hold the values of the listed columns; the mark is a flag.
+ */
+function withSearchAndCycle(shape: Shape, cte: Obj): Shape {
+  const search = cte.search_clause as Obj | undefined;
+  const cycle = cte.cycle_clause as Obj | undefined;
+  if (!search && !cycle) return shape;
+  const cols = exactCols(shape);
+  const of = (names: readonly string[], name: string): Col => {
+    if (cols === undefined) return { ...shapeUnion(shape, name), name };
+    return unionCol(name, cols.filter((c) => names.includes(c.name)));
+  };
+  const extra: Col[] = [];
+  if (search && typeof search.search_seq_column === 'string') extra.push(of(strings(search.search_col_list), search.search_seq_column));
+  if (cycle) {
+    if (typeof cycle.cycle_mark_column === 'string') extra.push(colOf(cycle.cycle_mark_column, [], KNOWN));
+    if (typeof cycle.cycle_path_column === 'string') extra.push(of(strings(cycle.cycle_col_list), cycle.cycle_path_column));
+  }
+  const b = new ShapeBuilder();
+  b.shape(shape);
+  b.cols(extra);
+  return b.build();
 }
 
 function renameShape(s: Shape, names: readonly string[]): Shape {

@@ -103,6 +103,11 @@ const cases: Case[] = [
     sql: 'WITH RECURSIVE t(x) AS (SELECT name FROM customers UNION SELECT c.card FROM customers c JOIN t ON true) SELECT x FROM t',
     want: [`x:${C}.card,${C}.name`],
   },
+  {
+    name: 'SEARCH and CYCLE add columns to a recursive CTE',
+    sql: 'WITH RECURSIVE t(id, c) AS (SELECT id, card FROM customers UNION ALL SELECT id + 1, c FROM t) SEARCH DEPTH FIRST BY c SET ord CYCLE id SET cyc USING pth SELECT * FROM t',
+    want: [`id:${C}.id`, `c:${C}.card`, `ord:${C}.card`, 'cyc:', `pth:${C}.id`],
+  },
   { name: 'data-modifying CTE', sql: 'WITH d AS (DELETE FROM customers WHERE id = 1 RETURNING card) SELECT * FROM d', want: [`card:${C}.card!`] },
   // set operations and VALUES
   { name: 'UNION: column i from every branch', sql: 'SELECT card, id FROM customers UNION SELECT name, total FROM orders, customers', catalog: withCatalog, want: [`card:${C}.card,${C}.name`, `id:${C}.id,${O}.total`] },
