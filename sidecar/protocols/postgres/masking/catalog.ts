@@ -58,6 +58,8 @@ export interface CatalogFacts {
 }
 
 const relkinds = "('r','p','v','m','f','S')";
+/** Cached facts beyond this are dropped (and read again when needed). */
+const maxCachedFacts = 200_000;
 /** Relations not worth loading up front: TOAST tables and other sessions' temporary schemas. */
 const systemNoise = "n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
@@ -140,6 +142,8 @@ export class Catalog {
     if (statements.length === 0) return;
     const sets = await this.#client.query(statements.join(';\n'));
     if (generation !== this.#generation) return; // invalidated meanwhile: the caller asks again and refetches
+    // Bounded memory: names that do not exist are cached too, and an agent can make up any number of them.
+    if (this.#byName.size + this.#byOid.size + this.#functions.size + this.#types.size > maxCachedFacts) this.#clear();
     let k = 0;
     if (conds.length > 0) {
       const found = this.#storeRelations(sets[k] ?? [], sets[k + 1] ?? []);
@@ -172,6 +176,10 @@ export class Catalog {
 
   invalidate(): void {
     this.#generation++;
+    this.#clear();
+  }
+
+  #clear(): void {
     this.#byOid = new Map();
     this.#byName = new Map();
     this.#functions = new Map();

@@ -32,6 +32,7 @@
 //    that changes search_path after the filtering statement resolves names exactly (StrictSource).
 // 4. main.ts should close() the planner of every replaced resource state, not only removed ones (each holds at
 //    most one catalog connection, itself closed after a minute idle).
+import { createHash } from 'node:crypto';
 import type { PgTrackedState } from '../../../../core/analysis/postgres/session-tracker.ts';
 import {
   emptyLineageSession,
@@ -119,7 +120,7 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
 
   plan(fields: readonly FieldDescription[], source: ResultSource): RowMasker | Promise<RowMasker> {
     const input = this.#input(source);
-    const key = `${input.statementIndex}\u0001${stateKey(input.state)}\u0001${fieldsKey(fields)}\u0001${input.text}`;
+    const key = `${input.statementIndex}\u0001${stateKey(input.state)}\u0001${fieldsKey(fields)}\u0001${textKey(input.text)}`;
     const cached = this.#plans.get(key);
     if (cached !== undefined) return this.#rowMasker(cached, fields, source);
     const attempt = (): Attempt<{ plans: FieldPlan[]; cacheable: boolean }> => {
@@ -212,7 +213,8 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     let p = this.#parsed.get(text);
     if (p === undefined) {
       p = parseStatements(text);
-      this.#parsed.set(text, p);
+      // A large statement's tree is large: kept only while small ones are (bounded memory).
+      if (text.length <= maxCachedText) this.#parsed.set(text, p);
     }
     return p;
   }
@@ -248,7 +250,7 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
 
   #checkStrict(cmd: CommandContext, stateBefore: PgTrackedState | undefined): string | undefined {
     const state = stateBefore ?? (cmd.analysis.stateAfter as PgTrackedState);
-    const key = `${stateKey(state)}\u0001${cmd.text}`;
+    const key = `${stateKey(state)}\u0001${textKey(cmd.text)}`;
     const cached = this.#strictCache.get(key);
     if (cached !== undefined) return cached ?? undefined;
     const parsed = this.#parse(cmd.text);
@@ -270,6 +272,13 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
   #warm(): void {
     this.#catalog.loadAll().catch(() => undefined);
   }
+}
+
+/** Texts longer than this are cached by digest, and their parse trees not at all. */
+const maxCachedText = 16 * 1024;
+
+function textKey(text: string): string {
+  return text.length <= maxCachedText ? text : `#${createHash('sha256').update(text).digest('base64')}`;
 }
 
 /** Statements that change the session's prepared statements or cursors. */
