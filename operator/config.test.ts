@@ -57,4 +57,13 @@ test('certificate modes: files when given, local with --local, self-managed in a
   assert.throws(() => parseConfig(['--cert-mode', 'files'], {}), /needs --tls-cert/);
 });
 
+test('the chart\'s sidecar settings arrive through the environment', () => {
+  const c = cfg([], { PORTCULLIS_SIDECAR_UID: '65532', PORTCULLIS_SIDECAR_ADMIN_PORT: '15021', PORTCULLIS_SIDECAR_IMAGE_PULL_POLICY: 'Always', PORTCULLIS_SIDECAR_WAL_SIZE_LIMIT: '128Mi' });
+  assert.equal(c.sidecarUid, 65532);
+  assert.equal(c.sidecarAdminPort, 15021);
+  assert.equal(c.sidecarImagePullPolicy, 'Always');
+  assert.equal(c.sidecarWalSizeLimit, '128Mi');
+  assert.throws(() => parseConfig(['--sidecar-uid', 'root'], {}), /not a whole number/);
+});
+
 test('--help', () => assert.equal(parseConfig(['--help'], {}), 'help'));

@@ -49,6 +49,10 @@ export interface OperatorConfig {
   /** JSON: {"requests": {"cpu": "50m"}, "limits": {...}} */
   readonly sidecarResources: Record<string, Record<string, string>> | undefined;
   readonly sidecarLogLevel: string | undefined;
+  readonly sidecarImagePullPolicy: string | undefined;
+  readonly sidecarUid: number | undefined;
+  readonly sidecarAdminPort: number | undefined;
+  readonly sidecarWalSizeLimit: string | undefined;
   readonly logLevel: string;
   readonly workers: number;
   readonly jwksRefreshMs: number;
@@ -60,7 +64,8 @@ export const usage = `Usage: portcullis-operator [--local] [--namespaces a,b] [-
                           [--tls-ca FILE]] [--cert-secret NAME] [--service-name NAME] [--operator-namespace NS]
                           [--webhook-configuration NAME] [--skip-webhook-registration] [--skip-crds]
                           [--operator-url URL] [--sidecar-image IMAGE]
-                          [--sidecar-resources JSON] [--log-level LEVEL]
+                          [--sidecar-resources JSON] [--sidecar-image-pull-policy P] [--sidecar-uid N]
+                          [--sidecar-admin-port N] [--sidecar-wal-size-limit Q] [--log-level LEVEL]
 
 Every flag has an environment variable: PORTCULLIS_<FLAG> in upper case with underscores
 (e.g. PORTCULLIS_NAMESPACES, PORTCULLIS_SIDECAR_IMAGE); flags win.
@@ -93,6 +98,10 @@ const options = {
   'sidecar-image': { type: 'string' },
   'sidecar-resources': { type: 'string' },
   'sidecar-log-level': { type: 'string' },
+  'sidecar-image-pull-policy': { type: 'string' },
+  'sidecar-uid': { type: 'string' },
+  'sidecar-admin-port': { type: 'string' },
+  'sidecar-wal-size-limit': { type: 'string' },
   'log-level': { type: 'string' },
   workers: { type: 'string' },
   'jwks-refresh': { type: 'string' },
@@ -157,6 +166,13 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   }
   if (certMode === 'files' && !tlsCertFile) problems.push('--cert-mode files needs --tls-cert and --tls-key');
   const operatorNamespace = get('operator-namespace') ?? env.POD_NAMESPACE ?? 'portcullis-system';
+  const optionalInt = (flag: keyof typeof options): number | undefined => {
+    const v = get(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) problems.push(`--${flag} ${JSON.stringify(v)} is not a whole number`);
+    return n;
+  };
   const workers = Number(get('workers') ?? '2');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push('--workers must be 1-64');
   const leaseDurationMs = duration('lease-duration', 15_000);
@@ -187,6 +203,11 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     sidecarImage: get('sidecar-image'),
     sidecarResources,
     sidecarLogLevel: get('sidecar-log-level'),
+    // The injector checks these (and refuses to start on a value the API server would reject).
+    sidecarImagePullPolicy: get('sidecar-image-pull-policy'),
+    sidecarUid: optionalInt('sidecar-uid'),
+    sidecarAdminPort: optionalInt('sidecar-admin-port'),
+    sidecarWalSizeLimit: get('sidecar-wal-size-limit'),
     logLevel: get('log-level') ?? 'info',
     workers,
     jwksRefreshMs: duration('jwks-refresh', 300_000),

@@ -35,6 +35,17 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     return 2;
   }
   const log = pino({ level: config.logLevel, base: { component: 'portcullis-operator', identity: config.identity } });
+  try {
+    return await run(config, log);
+  } catch (e) {
+    // Start-up failures (no cluster, a bad kubeconfig, a refused sidecar setting) end the process with one clear line.
+    log.fatal({ err: (e as Error).message }, 'cannot start');
+    process.stderr.write(`portcullis-operator: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function run(config: OperatorConfig, log: Logger): Promise<number> {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
@@ -91,6 +102,10 @@ function buildInjectorConfig(config: OperatorConfig, certs: CertSource) {
       // Checked by injectorConfig, which refuses to start on a value the API server would reject.
       ...(config.sidecarResources ? { resources: config.sidecarResources as SidecarConfig['resources'] } : {}),
       ...(config.sidecarLogLevel ? { logLevel: config.sidecarLogLevel as SidecarConfig['logLevel'] } : {}),
+      ...(config.sidecarImagePullPolicy ? { imagePullPolicy: config.sidecarImagePullPolicy as SidecarConfig['imagePullPolicy'] } : {}),
+      ...(config.sidecarUid !== undefined ? { uid: config.sidecarUid } : {}),
+      ...(config.sidecarAdminPort !== undefined ? { adminPort: config.sidecarAdminPort } : {}),
+      ...(config.sidecarWalSizeLimit ? { walSizeLimit: config.sidecarWalSizeLimit } : {}),
     },
   });
 }
