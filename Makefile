@@ -6,7 +6,7 @@ NODE := $(CURDIR)/node_modules/.bin/node
 # Unit tests: every *.test.ts outside e2e/ (e2e suites are *.e2e.test.ts and need the cluster).
 UNIT_TESTS = $(shell git ls-files -co --exclude-standard -- '*.test.ts' | grep -v -e '^e2e/' -e '\.e2e\.test\.ts$$' -e '^node_modules/')
 
-.PHONY: help setup test unit lint typecheck check-generated build demo explain-demo e2e bench bench-postgres clean
+.PHONY: help setup test unit lint typecheck check-generated build demo explain-demo e2e bench bench-postgres operator-local clean
 
 help:
 	@echo "make demo    the main job: see README"
@@ -51,6 +51,11 @@ bench-postgres: setup
 
 clean:
 	rm -rf dist
+
+# The operator as a local process against $$KUBECONFIG: applies crds/, registers its webhooks on 127.0.0.1 (removed
+# on exit), serves the sidecar API. For trying Portcullis on a local cluster (see e2e/cluster or kind/k3d).
+operator-local: setup
+	$(NODE) operator/main.ts --local
 
 include e2e/cluster/cluster.mk
 

@@ -10,7 +10,7 @@ import type { Verifier } from '../../auth/jwt-verifier.ts';
 import type { PgResourceState } from './runtime.ts';
 import { detectorRowMasker } from './detector-planner.ts';
 import { noMasking, type ResultPlanner } from './result-masking.ts';
-import type { UpstreamTarget } from './upstream.ts';
+import { connectUpstream, type UpstreamConnection, type UpstreamTarget } from './upstream.ts';
 
 export class ResourceConfigError extends Error {}
 
@@ -35,7 +35,7 @@ export function buildPgResourceState(
   engine: Engine,
   verifier: Verifier,
   hashKey: Buffer,
-  makePlanner?: (base: ResultPlanner, st: { resource: PgResourceState['resource']; hashKey: Buffer }) => ResultPlanner,
+  makePlanner?: (base: ResultPlanner, st: { resource: PgResourceState['resource']; hashKey: Buffer; connect: () => Promise<UpstreamConnection> }) => ResultPlanner,
 ): PgResourceState {
   const { bundle, secrets } = loaded;
   const resource = bundle.resources.find((r) => r.name === name);
@@ -68,7 +68,10 @@ export function buildPgResourceState(
     planCopy: () => detectorRowMasker(masker, [{ name: 'copy', tableOid: 0, columnAttr: 0, typeOid: 25, typeLen: -1, typeMod: -1, format: 0 }]),
     invalidate: () => undefined,
   };
-  const planner = makePlanner ? makePlanner(base, { resource, hashKey }) : base;
+  const credentials = { username: secret.username, password: secret.password, ...(secret.database ? { database: secret.database } : {}) };
+  // The planner's own catalog connection, with the same credentials: it sees the catalog as the agent's role would.
+  const connect = () => connectUpstream(target, credentials, new Map([['application_name', 'portcullis-catalog'], ['client_encoding', 'UTF8']]));
+  const planner = makePlanner ? makePlanner(base, { resource, hashKey, connect }) : base;
   const policies = new Map(bundle.policies.map((p) => [p.id, p]));
   const graces = resource.policies.map((id) => policies.get(id)?.subjects?.sessionGrace ?? '5m');
   const sessionGrace = graces.sort((a, b) => parseDuration(a) - parseDuration(b))[0] ?? '5m';
@@ -84,7 +87,7 @@ export function buildPgResourceState(
     resource,
     decider,
     target,
-    credentials: { username: secret.username, password: secret.password, ...(secret.database ? { database: secret.database } : {}) },
+    credentials,
     planner,
     verifier,
     policy: (id) => policies.get(id),

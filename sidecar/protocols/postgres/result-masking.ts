@@ -3,6 +3,7 @@
 // the session then holds the server's stream (never the rows in memory) until the plan is ready.
 import type { FieldDescription } from './codec/index.ts';
 import type { CommandContext } from './command-context.ts';
+import type { PgTrackedState } from '../../../core/analysis/postgres/session-tracker.ts';
 
 export interface ResultSource {
   readonly command: CommandContext;
@@ -31,8 +32,12 @@ export interface ResultPlanner {
   planCopy(source: ResultSource, columnCount: number, binary: boolean): RowMasker | Promise<RowMasker>;
   /** A statement that may have changed the schema ran: forget cached catalog facts. */
   invalidate(): void;
-  /** Strict classifications: a reason to deny when the statement filters, groups, orders or joins on one. */
-  strictViolation?(source: Omit<ResultSource, 'statementIndex'>): string | undefined;
+  /** Strict classifications: a reason to deny when the statement filters, groups, orders or joins on one.
+   * `stateBefore` is the session state the command was analysed in. */
+  strictViolation?(source: { readonly command: CommandContext; readonly stateBefore?: PgTrackedState }): string | undefined;
+  /** Called for every command just before it is forwarded, with the state it was analysed in: lets the planner
+   * follow statements and cursors across commands (EXECUTE, FETCH) for lineage. */
+  forwarded?(session: object, command: CommandContext, stateBefore: PgTrackedState): void;
   close?(): void;
 }
 

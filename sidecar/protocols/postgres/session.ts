@@ -421,14 +421,15 @@ export class PgSession {
     this.#forwardQuery(v, frame, false);
   }
 
-  #strictViolation(st: PgResourceState, v: Verdict): string | undefined {
+  #strictViolation(st: PgResourceState, v: Verdict, stateBefore: PgTrackedState = this.#state): string | undefined {
     if (!st.planner.strictViolation) return undefined;
-    return st.planner.strictViolation({ command: newCommandContext(0, v.text, v.analysis) });
+    return st.planner.strictViolation({ command: newCommandContext(0, v.text, v.analysis), stateBefore });
   }
 
   #forwardQuery(v: Verdict, frame: Buffer, approved: boolean): void {
     const cmd = this.#recordCommand(v, true, approved, this.#pendingApproval);
     if (!cmd) return;
+    this.#rt.current()?.planner.forwarded?.(this, cmd, this.#state);
     this.#expect.push({ k: 'query', command: cmd });
     this.#toServer(frame);
     this.#afterForward(v.analysis);
@@ -713,7 +714,7 @@ export class PgSession {
       return;
     }
     for (const x of executes) {
-      const strict = this.#strictViolation(st, x.verdict);
+      const strict = this.#strictViolation(st, x.verdict, x.state);
       if (strict) consider({ ...x.verdict, decision: { action: 'deny', reasons: [...x.verdict.decision.reasons, strict] } });
     }
     const forward = () => this.#forwardBatch(batch, statements, portals, executes, st);
@@ -736,6 +737,7 @@ export class PgSession {
       const cmd = this.#recordCommand(x.verdict, true, this.#pendingApproval !== undefined, this.#pendingApproval);
       if (!cmd) return;
       contexts.push(cmd);
+      st.planner.forwarded?.(this, cmd, x.state);
     }
     this.#statements = statements;
     this.#portals = portals;
