@@ -228,6 +228,22 @@ describe('PostgreSQL 15: catalog resolver', () => {
     assert.equal(after.functionOpaque({ name: 'reverse' }), false);
     client.close();
   });
+
+  test('the catalog connection: read-only, reconnected after the server dropped it, closed when idle', async () => {
+    const client = new CatalogClient(() => connect(server.port), { idleMs: 100 });
+    const pid = (await client.query('SELECT pg_backend_pid(), current_setting(\'transaction_read_only\'), current_setting(\'search_path\')'))[0]?.[0];
+    assert.equal(pid?.[1], 'on');
+    assert.equal(pid?.[2], 'pg_catalog');
+    await assert.rejects(client.query('CREATE TABLE nope (x int)'), /read-only/);
+    await run(admin, `SELECT pg_terminate_backend(${Number(pid?.[0])})`);
+    const again = (await client.query('SELECT pg_backend_pid()'))[0]?.[0]?.[0];
+    assert.notEqual(again, pid?.[0]);
+    await new Promise((r) => setTimeout(r, 250));
+    const fresh = (await client.query('SELECT pg_backend_pid()'))[0]?.[0]?.[0];
+    assert.notEqual(fresh, again);
+    client.close();
+    await assert.rejects(client.query('SELECT 1'), /closed/);
+  });
 });
 
 describe('PostgreSQL 15: masking real rows', () => {
