@@ -270,6 +270,13 @@ describe('PostgreSQL 15: masking real rows', () => {
     p.close();
   });
 
+  test('information_schema is metadata: exploring the schema stays readable', async () => {
+    const p = planner();
+    const rows = await masked(p, "SELECT column_name, data_type, character_maximum_length, is_nullable FROM information_schema.columns WHERE table_name = 'customers' AND column_name IN ('card', 'email') ORDER BY ordinal_position");
+    assert.deepEqual(rows, [['card', 'text', null, 'YES'], ['email', 'character varying', '100', 'YES']]);
+    p.close();
+  });
+
   test('planner statistics hold copies of values: pg_stats value columns are masked', async () => {
     const p = planner();
     await run(admin, `INSERT INTO customers SELECT g, 'n', '${CARD}' FROM generate_series(100, 150) g; ANALYZE customers; DELETE FROM customers WHERE id >= 100`);

@@ -51,13 +51,18 @@ export class Missing {
 export interface CatalogFacts {
   relationByOid(oid: number): RelationInfo | null | undefined;
   relationByName(relation: string): RelationInfo | null | undefined;
-  /** true: a function of this name has user-defined code (outside pg_catalog). */
+  /** true: a function of this name has user-defined code (outside pg_catalog and information_schema). */
   functionOpaque(fn: SqlFunctionRef): boolean | undefined;
   /** pg_type.typcategory of a type that is not built in. */
   typeCategory(oid: number): string | null | undefined;
 }
 
 const relkinds = "('r','p','v','m','f','S')";
+/**
+ * Schemas whose functions ship with PostgreSQL and read nothing but their arguments and the catalog (the
+ * information_schema views call their own SQL helpers): not user code.
+ */
+const builtinSchemas: ReadonlySet<string> = new Set(['pg_catalog', 'information_schema']);
 /** Cached facts beyond this are dropped (and read again when needed). */
 const maxCachedFacts = 200_000;
 /** Relations not worth loading up front: TOAST tables and other sessions' temporary schemas. */
@@ -98,7 +103,7 @@ export class Catalog {
         return r;
       },
       functionOpaque: (fn) => {
-        if (fn.schema !== undefined) return fn.schema !== 'pg_catalog';
+        if (fn.schema !== undefined) return !builtinSchemas.has(fn.schema);
         const r = this.#functions.get(fn.name);
         if (r === undefined) missing.functions.add(fn.name);
         return r;
@@ -135,7 +140,8 @@ export class Catalog {
     if (functions.length > 0) {
       statements.push(
         'SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p ' +
-          `WHERE p.proname IN (${functions.map(sqlLiteral).join(',')}) AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace`,
+          `WHERE p.proname IN (${functions.map(sqlLiteral).join(',')}) ` +
+          "AND p.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)",
       );
     }
     if (types.length > 0) statements.push(`SELECT t.oid, t.typcategory FROM pg_catalog.pg_type t WHERE t.oid IN (${types.join(',')})`);
