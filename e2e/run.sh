@@ -28,8 +28,21 @@ finish() {
   fi
 }
 trap finish EXIT
-trap 'status=130; exit 130' INT
-trap 'status=143; exit 143' TERM
+# The suites run in the background so a signal to this script is handled at once (bash defers traps until a
+# foreground child exits), stopping the tests before the cluster goes away.
+TESTS_PID=""
+# shellcheck disable=SC2317  # invoked by the INT/TERM traps
+on_signal() {
+  status=$1
+  if [[ -n "$TESTS_PID" ]]; then
+    # The test runner and its per-file processes share the session started below.
+    kill -TERM -- "-$TESTS_PID" 2>/dev/null || true
+    wait "$TESTS_PID" 2>/dev/null || true
+  fi
+  exit "$status"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 if [[ -n "${KUBECONFIG:-}" ]]; then
   log "KUBECONFIG is set: running against $KUBECONFIG (no cluster is started or stopped)"
@@ -53,5 +66,8 @@ if [[ -n "${E2E_FILES:-}" ]]; then
 else
   files=(e2e/*.e2e.test.ts)
 fi
-"$NODE" --test --test-reporter=spec --test-reporter-destination=stdout "$@" "${files[@]}" || status=$?
+setsid "$NODE" --test --test-reporter=spec --test-reporter-destination=stdout "$@" "${files[@]}" &
+TESTS_PID=$!
+wait "$TESTS_PID" || status=$?
+TESTS_PID=""
 exit "$status"
