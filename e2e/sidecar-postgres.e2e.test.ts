@@ -322,6 +322,24 @@ describe('masking', () => {
     });
   }
 
+  test('values quoted in server errors and notifications are masked too', async () => {
+    const cast = psql(port, token, 'SELECT card_number::bigint FROM customers');
+    assert.notEqual(cast.status, 0);
+    assert.match(cast.stderr, /invalid input syntax/);
+    assertNothingSensitive(cast.stderr, 'error message');
+    const c = await pgClient(port, token);
+    try {
+      await c.query('LISTEN portcullis_e2e');
+      const got = new Promise<string>((resolve) => c.on('notification', (n) => resolve(n.payload ?? '')));
+      await c.query("SELECT pg_notify('portcullis_e2e', 'card 4111 1111 1111 1111 for ada@example.com')");
+      const payload = await got;
+      assert.match(payload, /^card .*1111 for \[REDACTED\]$/);
+      assertNothingSensitive(payload, 'notification');
+    } finally {
+      await c.end();
+    }
+  });
+
   test('direct columns keep their shape: last4 and redact', () => {
     const r = psql(port, token, 'SELECT card_number, email FROM customers WHERE id = 1');
     assert.equal(r.stdout.trim(), '***************1111|[REDACTED]');

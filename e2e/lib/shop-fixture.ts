@@ -82,7 +82,7 @@ spec:
       rules:
         - name: reads
           action: allow
-          sql: {statements: [select, explain, transaction, show, set, prepare, execute, deallocate, copy_to]}
+          sql: {statements: [select, explain, transaction, show, set, prepare, execute, deallocate, copy_to, listen]}
         - name: note-writes
           action: allow
           sql: {statements: [insert, update, delete], tables: ["public.notes"]}

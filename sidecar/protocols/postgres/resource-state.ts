@@ -5,6 +5,8 @@ import type { Engine } from '../../../core/policy/engine.ts';
 import { SqlDecider, objectId } from '../../../core/policy/sql-decider.ts';
 import { analysePostgres, type PgTrackedState } from '../../../core/analysis/postgres/analyse.ts';
 import { compileMasker } from '../../../core/masking/masker.ts';
+import { compileGlob } from '../../../core/policy/glob.ts';
+import { foldSqlPattern } from '../../../core/policy/matchers/sql.ts';
 import { parseDuration } from '../../../core/util/duration.ts';
 import type { Verifier } from '../../auth/jwt-verifier.ts';
 import type { PgResourceState } from './runtime.ts';
@@ -81,10 +83,15 @@ export function buildPgResourceState(
     analyse: (text, state) => analysePostgres(text, state) as ReturnType<typeof analysePostgres> & { stateAfter: PgTrackedState },
     stateKey: pgStateKey,
   });
+  // Tables named by a masked classification's columns (`schema.table` of `schema.table.column` globs).
+  const classifiedTables = resource.masking.flatMap((m) => resource.classifications.find((c) => c.name === m.classification)?.columns ?? [])
+    .map((col) => compileGlob(foldSqlPattern(col.split('.').slice(0, -1).join('.'))));
   return {
     bundle,
     engine,
     resource,
+    ...(resource.masking.length > 0 ? { textMasker: masker } : {}),
+    isClassifiedRelation: (relation) => classifiedTables.some((m) => m(relation)),
     decider,
     target,
     credentials,

@@ -2,6 +2,7 @@
 // applies to the next statement of every open session (and named statements are re-decided at Bind).
 import type { Logger } from 'pino';
 import type { Bundle, BundlePolicy, BundleResource } from '../../../core/policy/bundle.ts';
+import type { Masker } from '../../../core/masking/masker.ts';
 import type { Engine } from '../../../core/policy/engine.ts';
 import type { SqlDecider } from '../../../core/policy/sql-decider.ts';
 import type { PgTrackedState } from '../../../core/analysis/postgres/analyse.ts';
@@ -26,6 +27,10 @@ export interface PgResourceState {
   policy(id: string): BundlePolicy | undefined;
   /** The shortest sessionGrace of the resource's policies (a session ends at most this long after its token). */
   readonly sessionGrace: string;
+  /** The classifications' detectors, for text outside result rows (error messages, notices, notifications). */
+  readonly textMasker?: Masker;
+  /** Whether a relation (`schema.table`) holds classified columns: error details of statements reading one are cut. */
+  readonly isClassifiedRelation: (relation: string) => boolean;
 }
 
 export interface PgRuntime {

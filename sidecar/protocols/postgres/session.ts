@@ -28,6 +28,8 @@ import {
   parseCopyResponse,
   parseDescribe,
   parseErrorFields,
+  parseNotificationResponse,
+  buildNotificationResponse,
   parseExecute,
   parseParameterStatus,
   parseParse,
@@ -913,8 +915,9 @@ export class PgSession {
         return this.#toClient(r.frame);
       }
       case BackendType.NoticeResponse:
+        return this.#toClient(this.#maskNotice(r.frame, r.body, 'NoticeResponse', head) ?? r.frame);
       case BackendType.NotificationResponse:
-        return this.#toClient(r.frame);
+        return this.#toClient(this.#maskNotification(r.body) ?? r.frame);
       default:
         throw new ProtocolError(`unexpected message type ${String.fromCharCode(type)} from the server`);
     }
@@ -1055,19 +1058,61 @@ export class PgSession {
       // server's. Re-read it at the next ReadyForQuery.
       if (cmd.analysis.parts.some((p) => stateKinds.has(p.kind))) this.#resyncPending = true;
     }
+    const out = this.#maskNotice(r.frame, r.body, 'ErrorResponse', head) ?? r.frame;
     if (head?.k === 'query') {
       if (head.command.seq < 0) return head.command.onError?.();
-      return this.#toClient(r.frame);
+      return this.#toClient(out);
     }
     if (head?.k === 'execute') {
       this.#finishCommand(head.command);
       this.#expect.shift();
     }
     this.#dropExtendedUntilSync();
-    return this.#toClient(r.frame);
+    return this.#toClient(out);
   }
 
   #resyncPending = false;
+
+  /**
+   * Server errors and notices can quote values (`invalid input syntax for type integer: "4111…"`, `Key (email)=(…)
+   * already exists`). With masking configured, the detectors run on every text field; for a statement that reads a
+   * classified relation, quoted values in the message are redacted and the detail (which repeats row values) is cut.
+   * Returns the rebuilt message, or undefined to forward the original.
+   */
+  #maskNotice(frame: Buffer, body: Buffer, kind: 'ErrorResponse' | 'NoticeResponse', head: Expectation | undefined): Buffer | undefined {
+    const st = this.#rt.current();
+    if (!st?.textMasker) return undefined;
+    const e = parseErrorFields(body, kind);
+    const cmd = head?.k === 'query' || head?.k === 'execute' ? head.command : undefined;
+    const classified = cmd?.analysis.parts.some((p) => p.relation !== undefined && st.isClassifiedRelation(p.relation)) ?? false;
+    let changed = false;
+    const fields = new Map(e.fields);
+    for (const [code, value] of e.fields) {
+      if (code === 'S' || code === 'V' || code === 'C' || code === 'F' || code === 'L' || code === 'R' || code === 'P' || code === 'p') continue;
+      if (classified && (code === 'D' || code === 'q' || code === 'W')) {
+        fields.delete(code);
+        changed = true;
+        continue;
+      }
+      let v = st.textMasker.scan(value)?.text ?? value;
+      if (classified && code === 'M') v = v.replace(/"(?:[^"]|"")*"/g, '"[REDACTED]"').replace(/\((?:[^()]*)\)=\((?:[^()]*)\)/g, '(…)=([REDACTED])');
+      if (v !== value) {
+        fields.set(code, v);
+        changed = true;
+      }
+    }
+    if (!changed) return undefined;
+    void frame;
+    return kind === 'ErrorResponse' ? buildErrorResponse(fields) : buildNoticeResponse(fields);
+  }
+
+  #maskNotification(body: Buffer): Buffer | undefined {
+    const st = this.#rt.current();
+    if (!st?.textMasker) return undefined;
+    const n = parseNotificationResponse(body);
+    const masked = st.textMasker.scan(n.payload);
+    return masked ? buildNotificationResponse(n.processId, n.channel, masked.text) : undefined;
+  }
 
   /** After an error in the extended protocol the server skips to Sync; forget what it will not answer. */
   #dropExtendedUntilSync(): void {
