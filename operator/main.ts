@@ -67,7 +67,8 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   });
   let unregister: (() => Promise<void>) | undefined;
   if (config.registerWebhooks) {
-    unregister = await registerLocalWebhooks(kc, running.tlsPort, certs.current().ca, { name: config.webhookConfiguration, operatorNamespace: config.operatorNamespace });
+    // Scoped to the watched namespaces: elsewhere the caches are empty and would judge wrongly.
+    unregister = await registerLocalWebhooks(kc, running.tlsPort, certs.current().ca, { name: config.webhookConfiguration, operatorNamespace: config.operatorNamespace, ...(config.namespaces.length ? { namespaces: config.namespaces } : {}) });
     log.info({ configuration: config.webhookConfiguration, port: running.tlsPort }, 'webhooks registered by URL on loopback');
   }
   log.info({ port: running.tlsPort, metricsPort: running.metricsPort, lease: `${config.leaseNamespace}/${config.leaseName}`, certMode: config.certMode }, 'operator started');
