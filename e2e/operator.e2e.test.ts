@@ -5,17 +5,16 @@
 // operator's own X.509 code) for 127.0.0.1, so the suite runs against the local e2e cluster and an external one alike.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyCrds, createNamespace, deleteNamespace, ensureCluster, kubectl, kubectlJson, REPO_ROOT, uniqueName, type ClusterInfo } from './lib/cluster.ts';
+import { applyCrds, createNamespace, deleteNamespace, ensureCluster, kubectl, kubectlJson, uniqueName, type ClusterInfo } from './lib/cluster.ts';
+import { startOperatorProcess, stopOperatorProcess, type OperatorProcess as BaseProcess } from './lib/operator-process.ts';
+import { eventually } from './lib/eventually.ts';
 import { OperatorBundleSource } from '../sidecar/bundle/operator-source.ts';
 import type { OfflineBundle } from '../core/manifests/offline-bundle.ts';
 import { generateCa, issueServingCertificate } from '../operator/certs/x509.ts';
 
-const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 const LEASE_DURATION = '6s';
 
 let cluster: ClusterInfo;
@@ -25,62 +24,26 @@ let tmp: string;
 let tls: { cert: string; key: string; ca: string };
 const operators = new Set<OperatorProcess>();
 
-interface OperatorProcess {
-  readonly child: ChildProcess;
+interface OperatorProcess extends BaseProcess {
   readonly identity: string;
-  readonly port: number;
-  readonly logs: string[];
-  readonly exited: Promise<number | null>;
 }
 
 async function startOperator(identity: string): Promise<OperatorProcess> {
-  const child = spawn(NODE, [
-    join(REPO_ROOT, 'operator', 'main.ts'), '--local',
+  const proc = await startOperatorProcess([
     '--namespaces', ns, '--port', '0', '--metrics-port', '0',
     '--lease-name', lease, '--lease-namespace', ns, '--lease-duration', LEASE_DURATION,
     '--identity', identity, '--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca,
     // Webhook configurations are cluster-wide: registering ours would send other suites' requests to this operator.
     '--skip-webhook-registration', '--log-level', 'debug',
-  ], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (l) => logs.push(l));
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      logs.push(line);
-      try {
-        const msg = JSON.parse(line) as { event?: string; port?: number; msg?: string };
-        if (msg.event === 'ready' && msg.port) resolve(msg.port);
-      } catch { /* a log line */ }
-    });
-    void exited.then((code) => reject(new Error(`operator ${identity} exited ${code} before ready:\n${logs.join('\n')}`)));
-  });
-  const op = { child, identity, port, logs, exited };
+  ], cluster.kubeconfig, `operator ${identity}`);
+  const op = { ...proc, identity };
   operators.add(op);
   return op;
 }
 
 async function stopOperator(op: OperatorProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (op.child.exitCode === null && op.child.signalCode === null) op.child.kill(signal);
-  await op.exited;
+  await stopOperatorProcess(op, signal);
   operators.delete(op);
-}
-
-/** Polls until `check` returns a value (not undefined), or fails with the last observation after `timeoutMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 interface Condition { type: string; status: string; reason: string; message: string; observedGeneration?: number }

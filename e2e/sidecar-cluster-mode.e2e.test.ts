@@ -9,6 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startOperatorProcess, type OperatorProcess } from './lib/operator-process.ts';
+import { eventually } from './lib/eventually.ts';
 import { createInterface } from 'node:readline';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { applyCrds, createNamespace, deleteNamespace, ensureCluster, kubectl, kubectlJson, REPO_ROOT, uniqueName, type ClusterInfo } from './lib/cluster.ts';
@@ -18,32 +20,17 @@ import { startPostgres, freePort, type PgServer } from './lib/postgres.ts';
 import { agentRole, createShop } from './lib/shop-fixture.ts';
 import { psql } from './lib/pg-clients.ts';
 
-const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 
 let cluster: ClusterInfo;
 let ns: string;
 let opNs: string;
 let pg: PgServer;
 let exposePort: number;
-let operator: { child: ChildProcess; port: number; exited: Promise<number | null>; logs: string[] } | undefined;
+let operator: OperatorProcess | undefined;
 let unregister: (() => Promise<void>) | undefined;
 let sidecar: { child: ChildProcess; exited: Promise<number | null>; logs: string[] } | undefined;
 const work = mkdtempSync(join(tmpdir(), 'portcullis-cluster-mode-'));
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const list = (items: unknown[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 const apply = (items: unknown[]) => kubectl(['apply', '-n', ns, '-f', '-'], { input: list(items), allowFailure: true });
@@ -67,29 +54,15 @@ function policy(extraRules: unknown[] = []) {
   };
 }
 
-async function startOperator(): Promise<NonNullable<typeof operator>> {
+async function startOperator(): Promise<OperatorProcess> {
   const pki = cluster.pki!;
-  const child = spawn(NODE, [
-    join(REPO_ROOT, 'operator', 'main.ts'), '--local', '--skip-webhook-registration', '--skip-crds',
+  return startOperatorProcess([
+    '--skip-webhook-registration', '--skip-crds',
     '--namespaces', ns, '--port', '0', '--metrics-port', '0',
     '--lease-name', 'portcullis-cluster-mode-e2e', '--lease-namespace', opNs, '--operator-namespace', opNs,
     '--cert-mode', 'files', '--tls-cert', pki.webhookCert, '--tls-key', pki.webhookKey, '--tls-ca', pki.caCert,
     '--sidecar-image', 'registry.example/portcullis-sidecar:e2e', '--log-level', 'info',
-  ], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (l) => logs.push(l));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      logs.push(line);
-      try {
-        const msg = JSON.parse(line) as { event?: string; port?: number };
-        if (msg.event === 'ready' && msg.port) resolve(msg.port);
-      } catch { /* a log line */ }
-    });
-    void exited.then((code) => reject(new Error(`operator exited ${code} before ready:\n${logs.join('\n')}`)));
-  });
-  return { child, port, exited, logs };
+  ], cluster.kubeconfig);
 }
 
 const token = async (pod: V1Pod, audience: string) => {

@@ -4,67 +4,36 @@
 // the checks read the pod specs the API server stored.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { startOperatorProcess, type OperatorProcess } from './lib/operator-process.ts';
+import { eventually } from './lib/eventually.ts';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { applyCrds, createNamespace, deleteNamespace, ensureCluster, kubectl, kubectlJson, REPO_ROOT, uniqueName, type ClusterInfo } from './lib/cluster.ts';
+import { applyCrds, createNamespace, deleteNamespace, ensureCluster, kubectl, kubectlJson, uniqueName, type ClusterInfo } from './lib/cluster.ts';
 import { registerWebhooks, unregisterWebhooks, webhookServingCert } from './lib/webhooks.ts';
 import { registerLocalWebhooks } from '../operator/webhooks/configurations.ts';
 
-const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 const SIDECAR_IMAGE = 'registry.example/portcullis-sidecar:e2e';
 
 let cluster: ClusterInfo;
 let ns: string; // labelled portcullis.dev/injection=enabled
 let plainNs: string; // not labelled
 let opNs: string; // the operator's own namespace (lease)
-let operator: { child: ChildProcess; port: number; logs: string[]; exited: Promise<number | null> } | undefined;
+let operator: OperatorProcess | undefined;
 let unregister: (() => Promise<void>) | undefined;
 let relabel: { server: Server; name: string } | undefined;
 
-async function startOperator(): Promise<NonNullable<typeof operator>> {
+async function startOperator(): Promise<OperatorProcess> {
   const pki = cluster.pki!;
-  const child = spawn(NODE, [
-    join(REPO_ROOT, 'operator', 'main.ts'), '--local', '--skip-webhook-registration', '--skip-crds',
+  return startOperatorProcess([
+    '--skip-webhook-registration', '--skip-crds',
     '--namespaces', `${ns},${plainNs}`, '--port', '0', '--metrics-port', '0',
     '--lease-name', 'portcullis-webhooks-e2e', '--lease-namespace', opNs, '--operator-namespace', opNs,
     '--cert-mode', 'files', '--tls-cert', pki.webhookCert, '--tls-key', pki.webhookKey, '--tls-ca', pki.caCert,
     '--sidecar-image', SIDECAR_IMAGE, '--log-level', 'info',
-  ], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (l) => logs.push(l));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      logs.push(line);
-      try {
-        const msg = JSON.parse(line) as { event?: string; port?: number };
-        if (msg.event === 'ready' && msg.port) resolve(msg.port);
-      } catch { /* a log line */ }
-    });
-    void exited.then((code) => reject(new Error(`operator exited ${code} before ready:\n${logs.join('\n')}`)));
-  });
-  return { child, port, logs, exited };
+  ], cluster.kubeconfig);
 }
 
-/** Polls until `check` returns a value, or fails with the last observation. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const list = (items: unknown[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 const apply = (namespace: string, items: unknown[], opts: { as?: string } = {}) =>
