@@ -28,7 +28,13 @@ export class SqlDecider<S extends object> {
   readonly #keys = new WeakMap<S, string>();
   readonly #max: number;
   #size = 0;
+  readonly #secondKey: ((text: string) => string | undefined) | undefined;
+  readonly #reusable: ((analysis: SqlAnalysisResult<S>, state: S) => boolean) | undefined;
+  /** state key → normalised text → a decision that holds for every statement normalising to it. */
+  readonly #byShape = new Map<string, Map<string, CachedDecision<S>>>();
+  #shapeSize = 0;
   hits = 0;
+  shapeHits = 0;
   misses = 0;
 
   constructor(opts: {
@@ -37,12 +43,20 @@ export class SqlDecider<S extends object> {
     analyse: (text: string, state: S) => SqlAnalysisResult<S>;
     stateKey: (state: S) => string;
     maxEntries?: number;
+    /**
+     * A second key from the real parser (e.g. the text with constants replaced by $n), and which analyses may be
+     * shared under it — only those where no constant can change the parts. Both or neither.
+     */
+    secondKey?: (text: string) => string | undefined;
+    reusable?: (analysis: SqlAnalysisResult<S>, state: S) => boolean;
   }) {
     this.#engine = opts.engine;
     this.#resource = opts.resource;
     this.#analyse = opts.analyse;
     this.#stateKey = opts.stateKey;
     this.#max = opts.maxEntries ?? 20_000;
+    this.#secondKey = opts.secondKey;
+    this.#reusable = opts.reusable;
   }
 
   decide(text: string, state: S): CachedDecision<S> {
@@ -51,15 +65,48 @@ export class SqlDecider<S extends object> {
       key = this.#stateKey(state);
       this.#keys.set(state, key);
     }
-    let byText = this.#cache.get(key);
+    const byText = this.#cache.get(key);
     const hit = byText?.get(text);
     if (hit !== undefined) {
       this.hits++;
       return hit;
     }
+    const shape = this.#secondKey?.(text);
+    let byShape: Map<string, CachedDecision<S>> | undefined;
+    if (shape !== undefined) {
+      byShape = this.#byShape.get(key);
+      const same = byShape?.get(shape);
+      if (same !== undefined) {
+        this.shapeHits++;
+        // The parts and the decision are shared; the entry itself is per text (it memoises text-specific things).
+        const result: CachedDecision<S> = { decision: same.decision, analysis: { ...same.analysis, stateAfter: state } };
+        this.#remember(key, byText, text, result);
+        return result;
+      }
+    }
     this.misses++;
     const analysis = this.#analyse(text, state);
     const result: CachedDecision<S> = { decision: this.#engine.decide(this.#resource, analysis), analysis };
+    this.#remember(key, byText, text, result);
+    if (shape !== undefined && this.#reusable?.(analysis, state)) {
+      if (byShape === undefined) {
+        byShape = new Map();
+        this.#byShape.set(key, byShape);
+      }
+      if (this.#shapeSize >= this.#max) {
+        const oldest = byShape.keys().next().value;
+        if (oldest !== undefined) {
+          byShape.delete(oldest);
+          this.#shapeSize--;
+        }
+      }
+      byShape.set(shape, result);
+      this.#shapeSize++;
+    }
+    return result;
+  }
+
+  #remember(key: string, byText: Map<string, CachedDecision<S>> | undefined, text: string, result: CachedDecision<S>): void {
     if (byText === undefined) {
       byText = new Map();
       this.#cache.set(key, byText);
@@ -67,7 +114,6 @@ export class SqlDecider<S extends object> {
     if (this.#size >= this.#max) this.#evict(byText);
     byText.set(text, result);
     this.#size++;
-    return result;
   }
 
   /** Bounded: drop the oldest entry of this state (Map iterates in insertion order), else of the oldest state. */
@@ -86,6 +132,8 @@ export class SqlDecider<S extends object> {
   clear(): void {
     this.#cache.clear();
     this.#size = 0;
+    this.#byShape.clear();
+    this.#shapeSize = 0;
   }
 }
 

@@ -4,6 +4,8 @@ import type { OfflineBundle } from '../../../core/manifests/offline-bundle.ts';
 import type { Engine } from '../../../core/policy/engine.ts';
 import { SqlDecider, objectId } from '../../../core/policy/sql-decider.ts';
 import { analysePostgres, type PgTrackedState } from '../../../core/analysis/postgres/analyse.ts';
+import { normalizePostgres, reusableUnderNormalisation } from '../../../core/analysis/postgres/normalize.ts';
+import type { PgAnalysis } from '../../../core/analysis/postgres/types.ts';
 import { compileMasker } from '../../../core/masking/masker.ts';
 import { compileGlob } from '../../../core/policy/glob.ts';
 import { foldSqlPattern } from '../../../core/policy/matchers/sql.ts';
@@ -82,6 +84,8 @@ export function buildPgResourceState(
     resource: name,
     analyse: (text, state) => analysePostgres(text, state) as ReturnType<typeof analysePostgres> & { stateAfter: PgTrackedState },
     stateKey: pgStateKey,
+    secondKey: normalizePostgres,
+    reusable: (a, state) => reusableUnderNormalisation(a as PgAnalysis, state),
   });
   // Tables named by a masked classification's columns (`schema.table` of `schema.table.column` globs).
   const classifiedTables = resource.masking.flatMap((m) => resource.classifications.find((c) => c.name === m.classification)?.columns ?? [])
