@@ -15,6 +15,8 @@ export interface CachedDecision<S> {
   readonly analysis: SqlAnalysisResult<S>;
   /** Callers may memoise per-statement derivations here (e.g. the redacted text for records). */
   redacted?: string;
+  /** The statement's shape (second key), when it has one: equal for statements that differ only in constants. */
+  shape?: string;
 }
 
 export class SqlDecider<S extends object> {
@@ -79,14 +81,14 @@ export class SqlDecider<S extends object> {
       if (same !== undefined) {
         this.shapeHits++;
         // The parts and the decision are shared; the entry itself is per text (it memoises text-specific things).
-        const result: CachedDecision<S> = { decision: same.decision, analysis: { ...same.analysis, stateAfter: state } };
+        const result: CachedDecision<S> = { decision: same.decision, analysis: { ...same.analysis, stateAfter: state }, shape };
         this.#remember(key, byText, text, result);
         return result;
       }
     }
     this.misses++;
     const analysis = this.#analyse(text, state);
-    const result: CachedDecision<S> = { decision: this.#engine.decide(this.#resource, analysis), analysis };
+    const result: CachedDecision<S> = { decision: this.#engine.decide(this.#resource, analysis), analysis, ...(shape !== undefined ? { shape } : {}) };
     this.#remember(key, byText, text, result);
     if (shape !== undefined && this.#reusable?.(analysis, state)) {
       if (byShape === undefined) {

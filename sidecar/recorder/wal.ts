@@ -65,13 +65,46 @@ export class Recorder {
     this.#timer.unref();
   }
 
+  /**
+   * Queues an event that need not be on disk before anything else happens (a command's result): it is written with
+   * the next append, or within a few milliseconds, so a command costs one write(2), not two. Order is kept.
+   */
+  appendLater(event: AuditEvent): void {
+    if (this.#closed) return;
+    this.#pending += `${JSON.stringify(event)}\n`;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // A few milliseconds: under load the next command's write carries it; when idle it still lands promptly.
+      setTimeout(() => this.#flushPending(), 5).unref();
+    }
+  }
+
+  #pending = '';
+  #flushScheduled = false;
+
+  #flushPending(): void {
+    this.#flushScheduled = false;
+    if (this.#pending === '' || this.#closed) return;
+    try {
+      this.#write('');
+    } catch {
+      // Reported by the next append, which refuses its command.
+    }
+  }
+
   /** Appends one event; throws a RecorderError when it cannot (callers refuse the command). */
   append(event: AuditEvent): void {
     if (this.#closed) throw new RecorderClosedError('recorder is closed');
     if (this.#syncError) throw new RecorderWriteError('audit file could not be synced: refusing commands', { cause: this.#syncError });
-    const line = `${this.#unterminated ? '\n' : ''}${JSON.stringify(event)}\n`;
+    this.#write(`${JSON.stringify(event)}\n`);
+  }
+
+  /** One write(2) of the queued events followed by `next`. */
+  #write(next: string): void {
+    const line = `${this.#unterminated ? '\n' : ''}${this.#pending}${next}`;
     const length = Buffer.byteLength(line);
     if (this.#bytes + length > this.#maxBytes) throw new RecorderFullError('audit buffer full: refusing commands rather than running them unrecorded');
+    this.#pending = '';
     let written = 0;
     try {
       written = writeSync(this.#fd, line);
@@ -110,6 +143,7 @@ export class Recorder {
   close(): void {
     if (this.#closed) return;
     clearInterval(this.#timer);
+    this.#flushPending();
     try {
       this.sync();
     } finally {
@@ -163,6 +197,13 @@ export class SessionRecorder {
     this.#recorder = recorder;
     this.id = id;
   }
+  /** Records an event that may reach the file a moment later (results); returns its sequence number. */
+  recordLater(event: EventInput): number {
+    const seq = ++this.#seq;
+    this.#recorder.appendLater({ ...event, session: this.id, seq, time: new Date().toISOString() } as AuditEvent);
+    return seq;
+  }
+
   /** Records the event and returns its sequence number; throws a RecorderError when it cannot be recorded. */
   record(event: EventInput): number {
     const seq = this.#seq + 1;

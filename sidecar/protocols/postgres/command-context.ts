@@ -7,6 +7,9 @@ export interface CommandContext {
   /** Sequence number of the recorded command event. */
   readonly seq: number;
   readonly text: string;
+  /** The statement's shape (constants replaced by the parser's normalisation), when known: what is equal for
+   * statements that differ only in constants, e.g. for caching masking plans. */
+  readonly shape?: string;
   readonly analysis: PgAnalysis;
   readonly startedAt: bigint;
   rows: number;
@@ -23,6 +26,6 @@ export interface CommandContext {
   onError?: () => void;
 }
 
-export function newCommandContext(seq: number, text: string, analysis: PgAnalysis): CommandContext {
-  return { seq, text, analysis, startedAt: process.hrtime.bigint(), rows: 0, bytes: 0, masked: 0, statementIndex: 0 };
+export function newCommandContext(seq: number, text: string, analysis: PgAnalysis, shape?: string): CommandContext {
+  return { seq, text, ...(shape !== undefined ? { shape } : {}), analysis, startedAt: process.hrtime.bigint(), rows: 0, bytes: 0, masked: 0, statementIndex: 0 };
 }

@@ -41,6 +41,7 @@ import {
   type TransactionStatus,
 } from './codec/index.ts';
 import { MessagePump } from './message-pump.ts';
+import { CoalescingWriter } from './coalescing-writer.ts';
 import { connectUpstream, UpstreamError, type UpstreamConnection } from './upstream.ts';
 import { ExpectationQueue, type Expectation } from './expectations.ts';
 import { newCommandContext, type CommandContext } from './command-context.ts';
@@ -91,7 +92,7 @@ interface Verdict {
   readonly analysis: PgAnalysis;
   readonly text: string;
   /** The cached decision entry, which also caches the redacted text (redaction parses the statement again). */
-  readonly cached?: { redacted?: string };
+  readonly cached?: { redacted?: string; shape?: string };
 }
 
 export class PgSession {
@@ -319,18 +320,28 @@ export class PgSession {
   }
 
   #toServer(buf: Buffer): void {
-    if (!this.#upstream!.socket.write(buf)) {
-      this.#upstreamBackpressure = true;
-      this.#client.pause();
-    }
+    this.#serverOut.add(buf);
   }
 
   #toClient(buf: Buffer): void {
+    this.#clientOut.add(buf);
+  }
+
+  readonly #serverOut = new CoalescingWriter((buf) => {
+    if (this.#closed || !this.#upstream) return;
+    if (!this.#upstream.socket.write(buf)) {
+      this.#upstreamBackpressure = true;
+      this.#client.pause();
+    }
+  });
+
+  readonly #clientOut = new CoalescingWriter((buf) => {
+    if (this.#client.destroyed) return;
     if (!this.#client.write(buf)) {
       this.#clientBackpressure = true;
       this.#upstream?.socket.pause();
     }
-  }
+  });
 
   // ---- agent → server ----------------------------------------------------------------------------------------
 
@@ -348,6 +359,7 @@ export class PgSession {
     } catch (e) {
       this.#protocolFailure(e);
     } finally {
+      this.#serverOut.flush();
       up.uncork();
     }
   }
@@ -398,7 +410,7 @@ export class PgSession {
     const t0 = process.hrtime.bigint();
     const cached = st.decider.decide(text, state);
     this.#decideTimer.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-    return { decision: cached.decision, analysis: cached.analysis as PgAnalysis, text, cached: cached as { redacted?: string } };
+    return { decision: cached.decision, analysis: cached.analysis as PgAnalysis, text, cached };
   }
 
   #onQuery(text: string, frame: Buffer): void {
@@ -527,7 +539,7 @@ export class PgSession {
     else if (approved) this.#counts.approved++;
     else this.#counts.allowed++;
     this.#rt.metrics.decisions.inc({ resource: this.#rt.resourceName, action: forwarded ? (approved ? 'approve' : 'allow') : 'deny', rule: d.rule ?? '' });
-    return newCommandContext(seq, v.text, v.analysis);
+    return newCommandContext(seq, v.text, v.analysis, v.cached?.shape);
   }
 
   #denyUnrecorded(text: string, reason: string): void {
@@ -627,6 +639,7 @@ export class PgSession {
         }
       } finally {
         this.#pendingApproval = undefined;
+        this.#serverOut.flush();
         up.uncork();
       }
       this.#flow();
@@ -807,6 +820,7 @@ export class PgSession {
     } catch (e) {
       this.#protocolFailure(e);
     } finally {
+      this.#clientOut.flush();
       c.uncork();
     }
     if (this.#expect.length === 0 && this.#drainWaiters.length > 0) {
@@ -989,6 +1003,7 @@ export class PgSession {
         const c = this.#client;
         c.cork();
         apply(m);
+        this.#clientOut.flush();
         c.uncork();
         this.#serverBusy = false;
         this.#flow();
@@ -1134,7 +1149,9 @@ export class PgSession {
     this.#counts.masked += cmd.masked;
     if (cmd.masked > 0) this.#rt.metrics.masked.inc({ resource: this.#rt.resourceName }, cmd.masked);
     try {
-      this.#rec?.record({
+      // Results may reach the file a moment later (with the next command's write): the command is what had to be
+      // recorded before it ran.
+      this.#rec?.recordLater({
         type: 'result',
         command: cmd.seq,
         rows: cmd.rows,
@@ -1160,6 +1177,7 @@ export class PgSession {
   /** Sends a FATAL error to the agent and closes its connection (pre-query-phase or unrecoverable). */
   #fatal(code: string, message: string): void {
     if (this.#client.destroyed) return;
+    this.#clientOut.flush();
     this.#client.uncork();
     this.#client.end(buildErrorResponse({ severity: 'FATAL', code, message }));
   }

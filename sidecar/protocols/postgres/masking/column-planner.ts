@@ -120,7 +120,8 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
 
   plan(fields: readonly FieldDescription[], source: ResultSource): RowMasker | Promise<RowMasker> {
     const input = this.#input(source);
-    const key = `${input.statementIndex}\u0001${stateKey(input.state)}\u0001${fieldsKey(fields)}\u0001${textKey(input.text)}`;
+    // Lineage does not depend on constants: statements of one shape share a plan (the shape comes from the parser).
+    const key = `${input.statementIndex}\u0001${stateKey(input.state)}\u0001${fieldsKey(fields)}\u0001${textKey(source.command.shape ?? input.text)}`;
     const cached = this.#plans.get(key);
     if (cached !== undefined) return this.#rowMasker(cached, fields, source);
     const attempt = (): Attempt<{ plans: FieldPlan[]; cacheable: boolean }> => {
@@ -290,9 +291,15 @@ function fieldsKey(fields: readonly FieldDescription[]): string {
   return k;
 }
 
-/** Everything in the session state that changes how names in a statement resolve. */
+/** Everything in the session state that changes how names in a statement resolve (memoised: states are immutable). */
+const stateKeys = new WeakMap<PgTrackedState, string>();
 function stateKey(s: PgTrackedState): string {
-  return JSON.stringify([s.searchPath, s.searchPathUnknown, s.user, s.currentRole, s.sessionAuthorization, s.tempRelations ? [...s.tempRelations] : 0]);
+  let k = stateKeys.get(s);
+  if (k === undefined) {
+    k = JSON.stringify([s.searchPath, s.searchPathUnknown, s.user, s.currentRole, s.sessionAuthorization, s.tempRelations ? [...s.tempRelations] : 0]);
+    stateKeys.set(s, k);
+  }
+  return k;
 }
 
 /** A small least-recently-used map. */
