@@ -45,9 +45,9 @@ const stats = (xs: number[]) => {
   return `${f(percentile(xs, 50))} | ${f(percentile(xs, 99))}`;
 };
 
-console.log(`node ${process.version}, ${n} statements per class and column; µs, p50 | p99\n`);
-console.log('| statement | bytes | novel statement (parse + walk + decide) | same shape, new constants (normalise + cache) | repeated text (cache) |');
-console.log('|---|---|---|---|---|');
+console.log(`node ${process.version}, ${n} statements per class and column; µs. novel = parse + walk + decide; same shape = the parser's normalisation + cache; repeated = cache only\n`);
+console.log('| statement | bytes | novel: p50 | novel: p99 | same shape, new constants: p50 | p99 | repeated text: p50 | p99 |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const [label, make] of classes) {
   const decider = new SqlDecider<PgSessionState>({
     engine: createEngine(bundle),
