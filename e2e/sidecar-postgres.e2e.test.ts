@@ -399,6 +399,30 @@ describe('protocol behaviour', () => {
     }
   });
 
+  test('a client asking for protocol 3.2 and protocol options is told the session speaks 3.0 without them', async () => {
+    const { connect } = await import('node:net');
+    const { BackendReader, NO_MESSAGE, buildStartupMessage, buildPasswordMessage, parseBackendMessage } = await import('../sidecar/protocols/postgres/codec/index.ts');
+    const s = connect({ host: '127.0.0.1', port });
+    const reader = new BackendReader();
+    const kinds: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      s.on('data', (d: Buffer) => {
+        reader.push(d);
+        for (let t = reader.next(); t !== NO_MESSAGE; t = reader.next()) {
+          const m = parseBackendMessage(t, Buffer.from(reader.body));
+          kinds.push(m.kind === 'NegotiateProtocolVersion' ? `${m.kind}:${m.newestMinor}:${m.unrecognizedOptions.join(',')}` : m.kind);
+          if (m.kind === 'AuthenticationCleartextPassword') s.write(buildPasswordMessage(token));
+          if (m.kind === 'ReadyForQuery') resolve();
+        }
+      });
+    });
+    s.write(buildStartupMessage({ user: 'agent', database: 'shop', '_pq_.x': '1' }, 196610));
+    await done;
+    s.destroy();
+    assert.equal(kinds[0], 'NegotiateProtocolVersion:0:_pq_.x');
+    assert.ok(kinds.includes('ReadyForQuery'));
+  });
+
   test('a bad token is refused with a clear error', () => {
     for (const bad of ['not-a-jwt', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.']) {
       const r = psql(port, bad, 'SELECT 1');

@@ -19,6 +19,7 @@ import {
   buildDescribe,
   buildErrorResponse,
   buildNoticeResponse,
+  buildNegotiateProtocolVersion,
   buildParse,
   buildQuery,
   buildReadyForQuery,
@@ -170,6 +171,14 @@ export class PgSession {
       }
       for (const name of msg.parameters.keys()) {
         if (refusedParameters.has(name)) throw new ProtocolError(`startup parameter "${name}" is not allowed through portcullis`);
+      }
+      if (!msg.parameters.get('user')) throw new ProtocolError('no PostgreSQL user name specified in startup packet');
+      // Protocol 3.x newer than 3.0, or protocol options (_pq_.*): answer as a 3.0 server that knows none of them,
+      // so the client falls back instead of assuming features the session does not offer.
+      const options = [...msg.parameters.keys()].filter((k) => k.startsWith('_pq_.'));
+      if (msg.minor > 0 || options.length > 0) {
+        this.#client.write(buildNegotiateProtocolVersion(0, options));
+        for (const o of options) msg.parameters.delete(o);
       }
       const enc = msg.parameters.get('client_encoding');
       if (enc !== undefined && !/^(utf-?8|unicode|auto)$/i.test(enc)) {
