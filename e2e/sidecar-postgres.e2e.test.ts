@@ -330,9 +330,11 @@ describe('masking', () => {
     const c = await pgClient(port, token);
     try {
       await c.query('LISTEN portcullis_e2e');
-      const got = new Promise<string>((resolve) => c.on('notification', (n) => resolve(n.payload ?? '')));
+      const got = new Promise<{ payload: string; pid: number }>((resolve) => c.on('notification', (n) => resolve({ payload: n.payload ?? '', pid: n.processId })));
       await c.query("SELECT pg_notify('portcullis_e2e', 'card 4111 1111 1111 1111 for ada@example.com')");
-      const payload = await got;
+      const { payload, pid } = await got;
+      // Its own notification carries the pid the client was given, not the server backend's.
+      assert.equal(pid, (c as unknown as { processID: number }).processID);
       assert.match(payload, /^card .*1111 for \[REDACTED\]$/);
       assertNothingSensitive(payload, 'notification');
     } finally {

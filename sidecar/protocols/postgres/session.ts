@@ -1130,12 +1130,15 @@ export class PgSession {
     return kind === 'ErrorResponse' ? buildErrorResponse(fields) : buildNoticeResponse(fields);
   }
 
+  /** Notifications: the payload through the detectors, and this session's own backend shown under the pid the agent
+   * knows (the sidecar's BackendKeyData), so clients still recognise their own notifications. */
   #maskNotification(body: Buffer): Buffer | undefined {
     const st = this.#rt.current();
-    if (!st?.textMasker) return undefined;
     const n = parseNotificationResponse(body);
-    const masked = st.textMasker.scan(n.payload);
-    return masked ? buildNotificationResponse(n.processId, n.channel, masked.text) : undefined;
+    const masked = st?.textMasker?.scan(n.payload);
+    const own = n.processId === this.#upstream?.processId;
+    if (!masked && !own) return undefined;
+    return buildNotificationResponse(own ? this.#cancelPid : n.processId, n.channel, masked?.text ?? n.payload);
   }
 
   /** After an error in the extended protocol the server skips to Sync; forget what it will not answer. */
