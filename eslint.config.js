@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '**/*.generated.ts', '.cache/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '**/*.generated.ts', '.cache/**', '**/*.tmp.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

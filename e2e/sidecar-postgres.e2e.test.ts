@@ -203,6 +203,17 @@ describe('denied statements never reach the server', () => {
     assert.equal(direct("SELECT count(*) FROM notes WHERE body = 'pipelined'").trim(), '0');
   });
 
+  test('an empty statement in the extended protocol runs nothing and is not refused', async () => {
+    const raw = await RawSession.open(port, token);
+    try {
+      raw.send(buildParse('', ''), buildBind({ portal: '', statement: '' }), buildExecute(), buildSync());
+      const got = await raw.until((m) => m.kind === 'ReadyForQuery');
+      assert.deepEqual(got.map((m) => m.kind), ['ParseComplete', 'BindComplete', 'EmptyQueryResponse', 'ReadyForQuery']);
+    } finally {
+      raw.close();
+    }
+  });
+
   test('Bind of a statement the sidecar never saw is refused', async () => {
     const raw = await RawSession.open(port, token);
     try {

@@ -682,6 +682,8 @@ export class PgSession {
     const executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }> = [];
     const rank = { allow: 0, approve: 1, deny: 2 } as const;
     const consider = (v: Verdict) => {
+      // An empty statement runs nothing (the server answers EmptyQueryResponse): nothing to decide.
+      if (v.analysis.statementCount === 0 && v.analysis.error === undefined && v.analysis.forbidden === undefined) return;
       if (!worst || rank[v.decision.action] > rank[worst.decision.action]) worst = v;
     };
     try {
