@@ -20,7 +20,8 @@ export interface ApprovalRequestInput {
 export type ApprovalOutcome =
   | { readonly outcome: 'approved'; readonly by: string; readonly reason?: string }
   | { readonly outcome: 'denied'; readonly by: string; readonly reason?: string }
-  | { readonly outcome: 'expired' };
+  /** `reason`: why no person could decide (e.g. no approval backend), when it was not simply the timeout. */
+  | { readonly outcome: 'expired'; readonly reason?: string };
 
 export interface PendingApproval {
   readonly id: string;

@@ -4,6 +4,6 @@ import type { ApprovalBackend } from './backend.ts';
 
 export const unavailableApprovals: ApprovalBackend = {
   request(input) {
-    return { id: 'unavailable', request: input, result: Promise.resolve({ outcome: 'expired' as const }) };
+    return { id: 'unavailable', request: input, result: Promise.resolve({ outcome: 'expired' as const, reason: 'approvals are not available in cluster mode yet (the operator-backed backend is not installed)' }) };
   },
 };

@@ -567,7 +567,9 @@ export class PgSession {
     this.#recordCommand(v, false, false, approval);
     const rule = decision.rule ? `rule "${decision.rule}"${decision.policy ? ` of ${decision.policy}` : ''}` : 'policy';
     const message = approval?.outcome === 'expired'
-        ? `portcullis: approval ${approval.id} expired without a decision (${rule})`
+        ? approval.reason
+          ? `portcullis: the statement needs approval, but ${approval.reason} (${rule})`
+          : `portcullis: approval ${approval.id} expired without a decision (${rule})`
         : approval?.outcome === 'denied'
           ? `portcullis: approval ${approval.id} was denied${approval.by ? ` by ${approval.by}` : ''} (${rule})`
           : decision.message
@@ -644,7 +646,12 @@ export class PgSession {
           this.#pendingApproval = { id: pending.id, outcome: 'approved', by: outcome.by, ...(outcome.reason ? { reason: outcome.reason } : {}) };
           run();
         } else {
-          refuse(v.decision, { id: pending.id, outcome: outcome.outcome, ...(outcome.outcome === 'denied' ? { by: outcome.by, ...(outcome.reason ? { reason: outcome.reason } : {}) } : {}) });
+          refuse(v.decision, {
+            id: pending.id,
+            outcome: outcome.outcome,
+            ...(outcome.outcome === 'denied' ? { by: outcome.by } : {}),
+            ...(outcome.reason ? { reason: outcome.reason } : {}),
+          });
         }
       } finally {
         this.#pendingApproval = undefined;
