@@ -437,3 +437,24 @@ test('approvalrequests/status: decidedBy from the authenticated user; self-appro
   const late = await decide('ar-late', 'alice', 'Approved');
   assert.match(late.stderr, /expired at .*; it can no longer be approved/);
 });
+
+test('a resource removed from running pods\' policies: the pods are listed as RestartRequired', async () => {
+  const running = await kubectlJson<{ items: V1Pod[] }>(['get', 'pods', '-n', ns, '-l', 'app=support-agent']);
+  const injected = running.items.filter((p) => p.metadata?.annotations?.['portcullis.dev/resources'] === 'orders-db,prod-cluster').map((p) => p.metadata!.name!);
+  assert.ok(injected.length >= 2, 'the Deployment\'s injected pods are running');
+  const narrowed = agentPolicy();
+  narrowed.spec.resources = narrowed.spec.resources.filter((r) => r.resource === 'orders-db');
+  try {
+    const r = await apply(ns, [narrowed]);
+    assert.equal(r.code, 0, r.stderr);
+    const listed = await eventually('the pods to be listed as RestartRequired', async () => {
+      const p = await kubectlJson<{ metadata: { generation: number }; status?: { observedGeneration?: number; restartRequired?: Array<{ pod: string }> } }>(['get', 'agentpolicy', 'support-agent', '-n', ns, '-o', 'json']);
+      const pods = (p.status?.restartRequired ?? []).map((x) => x.pod);
+      return p.status?.observedGeneration === p.metadata.generation && injected.every((n) => pods.includes(n)) ? pods : undefined;
+    }, 60_000);
+    assert.ok(injected.every((n) => listed.includes(n)));
+  } finally {
+    const back = await apply(ns, [agentPolicy()]);
+    assert.equal(back.code, 0, back.stderr);
+  }
+});
