@@ -51,7 +51,7 @@ export interface InjectorConfig {
 }
 
 export const DEFAULT_SIDECAR: SidecarConfig = {
-  image: 'ghcr.io/portcullis-dev/portcullis-sidecar:0.1.0',
+  image: 'portcullis/portcullis:0.1.0',
   imagePullPolicy: 'IfNotPresent',
   resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
   logLevel: 'info',
