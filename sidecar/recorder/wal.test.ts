@@ -147,3 +147,25 @@ test('appending to a file another writer left unterminated works for a second re
   assert.deepEqual(events.map((e) => e.session), ['s-1', 's-2']);
   assert.deepEqual(problems.map((p) => [p.line, p.kind]), [[1, 'invalid-json']]);
 });
+
+test('a recorded line is exactly the event followed by its session, seq and time stamp', (t) => {
+  const dir = tempDir(t);
+  const recorder = new Recorder({ dir });
+  const s = recorder.session('s-"quoted"\\id');
+  const events: EventInput[] = [
+    command('select \'a\' || "b" -- ünïcode \n next'),
+    { type: 'command', command: 'drop table x', action: 'deny', rule: 'no-ddl', policy: 'p', reasons: ['r1', 'r2'], forwarded: false, approval: { id: 'a-1', outcome: 'denied', by: 'bob' } },
+    { type: 'result', command: 1, rows: 3, bytes: 10, durationMs: 0.125, masked: 0, error: undefined },
+  ];
+  s.record(events[0]!);
+  s.record(events[1]!);
+  s.recordLater(events[2]!);
+  recorder.close();
+  const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
+  assert.equal(lines.length, events.length);
+  lines.forEach((line, i) => {
+    const time = (JSON.parse(line) as { time: string }).time;
+    assert.ok(Math.abs(Date.parse(time) - Date.now()) < 60_000);
+    assert.equal(line, JSON.stringify({ ...events[i], session: 's-"quoted"\\id', seq: i + 1, time }));
+  });
+});
