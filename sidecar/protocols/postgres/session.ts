@@ -521,7 +521,13 @@ export class PgSession {
   }
 
   /** Records the command before anything is forwarded; a full audit buffer refuses it instead (fail closed). */
-  #recordCommand(v: Verdict, forwarded: boolean, approved = false, approval?: { id: string; outcome: 'approved' | 'denied' | 'expired'; by?: string; reason?: string }): CommandContext | undefined {
+  #recordCommand(
+    v: Verdict,
+    forwarded: boolean,
+    approved = false,
+    approval?: { id: string; outcome: 'approved' | 'denied' | 'expired'; by?: string; reason?: string },
+    mode: 'query' | 'sync' | 'flush' = 'query',
+  ): CommandContext | undefined {
     const d = v.decision;
     let seq: number;
     try {
@@ -538,7 +544,7 @@ export class PgSession {
     } catch (e) {
       this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record command');
       if (forwarded) {
-        this.#denyUnrecorded(v.text, (e as Error).message);
+        this.#denyUnrecorded((e as Error).message, mode);
         return undefined;
       }
       return newCommandContext(0, v.text, v.analysis);
@@ -551,9 +557,9 @@ export class PgSession {
     return newCommandContext(seq, v.text, v.analysis, v.cached?.shape);
   }
 
-  #denyUnrecorded(text: string, reason: string): void {
-    this.#sendDenial(buildErrorResponse({ severity: 'ERROR', code: '53400', message: `portcullis: ${reason}`, detail: 'the command was not run because it could not be recorded' }), 'query');
-    void text;
+  /** A command that could not be recorded is not run (failureMode closed): refused like a denial, in its protocol. */
+  #denyUnrecorded(reason: string, mode: 'query' | 'sync' | 'flush'): void {
+    this.#sendDenial(buildErrorResponse({ severity: 'ERROR', code: '53400', message: `portcullis: ${reason}`, detail: 'the command was not run because it could not be recorded' }), mode);
   }
 
   /**
@@ -766,8 +772,9 @@ export class PgSession {
   ): void {
     // Record every Execute before any byte is forwarded.
     const contexts: CommandContext[] = [];
+    const mode = batch[batch.length - 1]?.type === FrontendType.Sync ? 'sync' : 'flush';
     for (const x of executes) {
-      const cmd = this.#recordCommand(x.verdict, true, this.#pendingApproval !== undefined, this.#pendingApproval);
+      const cmd = this.#recordCommand(x.verdict, true, this.#pendingApproval !== undefined, this.#pendingApproval, mode);
       if (!cmd) return;
       contexts.push(cmd);
       st.planner.forwarded?.(this, cmd, x.state);
@@ -947,7 +954,7 @@ export class PgSession {
         return this.#toClient(r.frame);
       }
       case BackendType.NoticeResponse:
-        return this.#toClient(this.#maskNotice(r.frame, r.body, 'NoticeResponse', head) ?? r.frame);
+        return this.#toClient(this.#maskNotice(r.body, 'NoticeResponse', head) ?? r.frame);
       case BackendType.NotificationResponse:
         return this.#toClient(this.#maskNotification(r.body) ?? r.frame);
       default:
@@ -1091,7 +1098,7 @@ export class PgSession {
       // server's. Re-read it at the next ReadyForQuery.
       if (cmd.analysis.parts.some((p) => stateKinds.has(p.kind))) this.#resyncPending = true;
     }
-    const out = this.#maskNotice(r.frame, r.body, 'ErrorResponse', head) ?? r.frame;
+    const out = this.#maskNotice(r.body, 'ErrorResponse', head) ?? r.frame;
     if (head?.k === 'query') {
       if (head.command.seq < 0) return head.command.onError?.();
       return this.#toClient(out);
@@ -1112,7 +1119,7 @@ export class PgSession {
    * classified relation, quoted values in the message are redacted and the detail (which repeats row values) is cut.
    * Returns the rebuilt message, or undefined to forward the original.
    */
-  #maskNotice(frame: Buffer, body: Buffer, kind: 'ErrorResponse' | 'NoticeResponse', head: Expectation | undefined): Buffer | undefined {
+  #maskNotice(body: Buffer, kind: 'ErrorResponse' | 'NoticeResponse', head: Expectation | undefined): Buffer | undefined {
     const st = this.#rt.current();
     if (!st?.textMasker) return undefined;
     const e = parseErrorFields(body, kind);
@@ -1135,7 +1142,6 @@ export class PgSession {
       }
     }
     if (!changed) return undefined;
-    void frame;
     return kind === 'ErrorResponse' ? buildErrorResponse(fields) : buildNoticeResponse(fields);
   }
 
