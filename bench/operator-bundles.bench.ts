@@ -15,23 +15,11 @@ import { kubeApiFromConfig, expectOk, type KubeApi } from '../operator/kube/rest
 import { OperatorBundleSource } from '../sidecar/bundle/operator-source.ts';
 import { spawnOperator } from './operator-harness.ts';
 import { generateCa, issueServingCertificate } from '../operator/certs/x509.ts';
+import { percentile, pool } from './stats.ts';
 
 const N = Number(process.env.BENCH_PODS ?? 1000);
 const CONCURRENCY = 25;
 
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { normalizePostgres, reusableUnderNormalisation } from '../core/analysis/
 import type { PgAnalysis } from '../core/analysis/postgres/types.ts';
 import type { PgSessionState } from '../core/analysis/postgres/types.ts';
 import { policy, resource } from '../core/policy/testing.ts';
+import { percentile } from './stats.ts';
 
 await initPostgresParser();
 
@@ -32,7 +33,6 @@ const classes: Array<[string, (tag: string, i: number) => string]> = [
 
 // A session's state after its first statement (the tracker returns the same object while nothing changes).
 const state: PgSessionState = analysePostgres('SELECT 1', { searchPath: ['$user', 'public'], prepared: new Map() }).stateAfter;
-const percentile = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const n = Number(process.env.BENCH_N ?? 2000);
 const f = (x: number) => x.toFixed(1);
 const time = (fn: () => void) => {

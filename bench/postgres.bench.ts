@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startPostgres, freePort, type PgServer } from '../e2e/lib/postgres.ts';
 import { agentRole, createShop, shopManifests } from '../e2e/lib/shop-fixture.ts';
 import { startSidecar, type Sidecar } from '../e2e/lib/sidecar.ts';
+import { percentile } from './stats.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const scale = Number(process.env.BENCH_SCALE ?? 5);
@@ -52,8 +53,7 @@ async function pgbench(t: Target, mode: string, clients: number, duration = seco
   }
   rmSync(dir, { recursive: true, force: true });
   lat.sort((a, b) => a - b);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
-  return { tps, p50: pct(50), p99: pct(99) };
+  return { tps, p50: percentile(lat, 50), p99: percentile(lat, 99) };
 }
 
 /** The floor: a Node TCP pipe with no logic at all, on the same Node as the sidecar. */

@@ -16,23 +16,11 @@ import { generateCa, issueServingCertificate } from '../operator/certs/x509.ts';
 import { kubeApiFromConfig, type KubeApi } from '../operator/kube/rest.ts';
 import { registerLocalWebhooks } from '../operator/webhooks/configurations.ts';
 import { spawnOperator } from './operator-harness.ts';
+import { percentile, pool } from './stats.ts';
 
 const N = Number(process.env.BENCH_PODS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 25);
 
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 function summary(ms: number[]): { p50: number; p99: number; max: number } {
   const s = [...ms].sort((a, b) => a - b);
