@@ -214,6 +214,19 @@ describe('denied statements never reach the server', () => {
     }
   });
 
+  test('an endless pipeline without Sync is cut off with a protocol error, not buffered without bound', async () => {
+    const raw = await RawSession.open(port, token);
+    try {
+      const one = Buffer.concat([buildParse('', 'SELECT 1'), buildBind({ portal: '', statement: '' }), buildExecute()]);
+      raw.send(Buffer.concat(Array.from({ length: 4000 }, () => one)));
+      const got = await raw.until((m) => m.kind === 'ErrorResponse');
+      assert.match((got.at(-1) as { message: string }).message, /without Sync or Flush/);
+    } finally {
+      raw.close();
+    }
+    assert.equal(psql(port, token, 'SELECT 5').stdout.trim(), '5');
+  });
+
   test('Bind of a statement the sidecar never saw is refused', async () => {
     const raw = await RawSession.open(port, token);
     try {

@@ -67,6 +67,9 @@ const refusedParameters = new Set(['options', 'replication']);
  * up exactly where PostgreSQL would put it after an error. */
 const poisonSql = 'PORTCULLIS_STATEMENT_DENIED';
 const poisonStatementName = 'portcullis_denied';
+/** Bounds of an extended-protocol batch held until its Sync/Flush (decided whole, so held whole). */
+const maxBatchMessages = 10_000;
+const maxBatchBytes = 64 * 1024 * 1024;
 
 type ClientSocket = Socket | TLSSocket;
 
@@ -110,6 +113,7 @@ export class PgSession {
   #statements = new Map<string, NamedStatement>();
   #portals = new Map<string, Portal>();
   #batch: BatchMessage[] = [];
+  #batchBytes = 0;
   readonly #expect = new ExpectationQueue();
   /** The server skips everything until Sync after an error in the extended protocol. */
   #serverSkipping = false;
@@ -385,7 +389,12 @@ export class PgSession {
       case FrontendType.Describe:
       case FrontendType.Execute:
       case FrontendType.Close:
-        // The reader never reuses a chunk, so a frame view stays valid while the batch waits for its Sync.
+        // The reader never reuses a chunk, so a frame view stays valid while the batch waits for its Sync. A batch is
+        // held whole until it is decided, so it is bounded: no client pipelines this much without a Sync or Flush.
+        this.#batchBytes += r.end - r.frameStart;
+        if (this.#batch.length >= maxBatchMessages || this.#batchBytes > maxBatchBytes) {
+          throw new ProtocolError(`more than ${maxBatchMessages} messages or ${maxBatchBytes >> 20} MiB without Sync or Flush`);
+        }
         this.#batch.push({ type, frame: r.frame });
         return;
       case FrontendType.Sync:
@@ -682,6 +691,7 @@ export class PgSession {
   #onBatch(sync: boolean): void {
     const batch = this.#batch;
     this.#batch = [];
+    this.#batchBytes = 0;
     const st = this.#rt.current();
     const mode = sync ? 'sync' : 'flush';
     if (!st) {
