@@ -2,7 +2,7 @@
 // then the query phase — every statement decided before any byte of it reaches the server, denials answered the
 // way PostgreSQL would answer an error (including the transaction state), held statements waiting for a person,
 // result rows masked on their way back, every command recorded before it is forwarded.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -638,7 +638,8 @@ export class PgSession {
         ...(this.#rt.pod ? { pod: this.#rt.pod.name } : {}),
         requester: this.#identity!.subject,
         command: redacted(v),
-        fingerprint: v.text,
+        // The request shows the redacted text; the fingerprint identifies the exact statement without carrying it.
+        fingerprint: createHash('sha256').update(v.text).digest('hex'),
         timeoutMs: parseDuration(approval.timeout),
         approvers: { users: approval.users, groups: approval.groups },
       });
