@@ -29,7 +29,7 @@ before(async () => {
   pg = await startPostgres();
   createShop(pg);
   port = await freePort();
-  sc = await startSidecar(shopManifests({ port, pg, approvalTimeout: '4s' }));
+  sc = await startSidecar(shopManifests({ port, pg, approvalTimeout: '4s', grantWindow: '1m' }));
   token = await sc.token('agent-1');
 });
 
@@ -298,6 +298,18 @@ describe('approvals', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`held for approval ${id}`));
     assert.equal(direct('SELECT status FROM orders WHERE id = 7').trim(), 'refunded');
+  });
+
+  test('within the grant window the same statement from the same subject runs without asking again', async () => {
+    const again = psql(port, token, "UPDATE orders SET status = 'refunded' WHERE id = 7");
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /held for approval/);
+    const last = readEvents(sc.records).filter((e) => e.type === 'command').at(-1)!;
+    assert.equal(last.action, 'approve');
+    assert.match(String((last.approval as { reason?: string }).reason), /within the grant window/);
+    // Another subject is asked again (and this one is left to expire).
+    const other = await psqlAsync(port, await sc.token('agent-2'), "UPDATE orders SET status = 'refunded' WHERE id = 7");
+    assert.match(other.stderr, /held for approval/);
   });
 
   test('a held write fails after the timeout and never runs', async () => {

@@ -21,6 +21,7 @@ import { createVerifier, type IssuerConfig, type PodBinding, type Verifier } fro
 import { Recorder } from './recorder/wal.ts';
 import { LocalApprovals } from './approvals/local.ts';
 import { unavailableApprovals } from './approvals/unavailable.ts';
+import { GrantWindow } from './approvals/grants.ts';
 import type { ApprovalBackend } from './approvals/backend.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { CancelRegistry } from './protocols/postgres/cancel-registry.ts';
@@ -307,6 +308,7 @@ function pgRuntime(
   return {
     resourceName: name,
     current: () => states.get(name),
+    grants: new GrantWindow(),
     recorder,
     approvals: mode.approvals,
     metrics,

@@ -34,6 +34,7 @@ export interface ShopPolicyOptions {
   readonly port: number;
   readonly pg: { host: string; port: number };
   readonly approvalTimeout?: string;
+  readonly grantWindow?: string;
   readonly tls?: string;
   readonly extraRules?: string;
 }
@@ -106,6 +107,7 @@ ${o.extraRules ?? ''}      masking:
   approval:
     approvers: {groups: [sre]}
     timeout: ${o.approvalTimeout ?? '10s'}
+    grantWindow: ${o.grantWindow ?? '0s'}
 `,
   };
 }

@@ -11,6 +11,7 @@ import type { Recorder } from '../../recorder/wal.ts';
 import type { ApprovalBackend } from '../../approvals/backend.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
+import type { GrantWindow } from '../../approvals/grants.ts';
 import type { ResultPlanner } from './result-masking.ts';
 import type { UpstreamCredentials, UpstreamTarget } from './upstream.ts';
 
@@ -42,6 +43,8 @@ export interface PgRuntime {
   readonly cancels: CancelRegistry;
   readonly log: Logger;
   readonly pod?: { readonly name: string; readonly namespace: string };
+  /** Approvals granted for a while (spec.approval.grantWindow), shared by the resource's sessions. */
+  readonly grants?: GrantWindow;
   /** How a person decides a held command, shown to the agent (differs between standalone and cluster mode). */
   readonly approvalHint?: (id: string) => string;
 }

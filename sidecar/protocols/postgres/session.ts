@@ -42,6 +42,7 @@ import {
   type TransactionStatus,
 } from './codec/index.ts';
 import { MessagePump } from './message-pump.ts';
+import { GrantWindow } from '../../approvals/grants.ts';
 import { CoalescingWriter } from './coalescing-writer.ts';
 import { connectUpstream, UpstreamError, type UpstreamConnection } from './upstream.ts';
 import { ExpectationQueue, type Expectation } from './expectations.ts';
@@ -625,7 +626,23 @@ export class PgSession {
     const approval = policy?.approval;
     if (!approval) {
       this.#setClientBusy(false);
-      this.#deny(v.text, v.analysis, { ...v.decision, action: 'deny', reasons: [...v.decision.reasons, 'the policy names no approvers'] }, 'query');
+      refuse({ ...v.decision, action: 'deny' }, { id: '-', outcome: 'expired', reason: 'the policy names no approvers' });
+      return;
+    }
+    const fingerprint = createHash('sha256').update(v.text).digest('hex');
+    const windowMs = parseDuration(approval.grantWindow);
+    const grantKey = GrantWindow.key(this.#identity!.subject, this.#rt.pod?.name ?? '', fingerprint, `${v.decision.policy}/${v.decision.rule}`);
+    const grant = windowMs > 0 ? this.#rt.grants?.get(grantKey) : undefined;
+    if (grant) {
+      // Approved before, within the policy's grant window: the same statement from the same subject and pod runs.
+      this.#clientBusy = false;
+      this.#pendingApproval = { id: grant.id, outcome: 'approved', by: grant.by, reason: `within the grant window of ${grant.id}` };
+      try {
+        run();
+      } finally {
+        this.#pendingApproval = undefined;
+      }
+      this.#flow();
       return;
     }
     void this.#drained().then(async () => {
@@ -639,7 +656,7 @@ export class PgSession {
         requester: this.#identity!.subject,
         command: redacted(v),
         // The request shows the redacted text; the fingerprint identifies the exact statement without carrying it.
-        fingerprint: createHash('sha256').update(v.text).digest('hex'),
+        fingerprint,
         timeoutMs: parseDuration(approval.timeout),
         approvers: { users: approval.users, groups: approval.groups },
       });
@@ -659,6 +676,7 @@ export class PgSession {
       up.cork();
       try {
         if (outcome.outcome === 'approved') {
+          if (windowMs > 0) this.#rt.grants?.put(grantKey, { until: Date.now() + windowMs, id: pending.id, by: outcome.by });
           this.#pendingApproval = { id: pending.id, outcome: 'approved', by: outcome.by, ...(outcome.reason ? { reason: outcome.reason } : {}) };
           run();
         } else {
