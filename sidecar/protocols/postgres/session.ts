@@ -90,6 +90,10 @@ interface Portal {
 interface BatchMessage {
   readonly type: number;
   readonly frame: Buffer;
+  /** Filled when the batch is decided, so forwarding does not parse the message again: Describe's target and name,
+   * Execute's portal. */
+  target?: 'S' | 'P';
+  name?: string;
 }
 
 interface Verdict {
@@ -754,6 +758,7 @@ export class PgSession {
           }
           case FrontendType.Execute: {
             const e = parseExecute(body);
+            m.name = e.portal;
             const p = portals.get(e.portal);
             if (!p) {
               consider({ text: `(execute of unknown portal ${JSON.stringify(e.portal)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`portal ${JSON.stringify(e.portal)} is unknown to portcullis`] } });
@@ -772,9 +777,12 @@ export class PgSession {
             else portals.delete(c.name);
             break;
           }
-          case FrontendType.Describe:
-            parseDescribe(body);
+          case FrontendType.Describe: {
+            const d = parseDescribe(body);
+            m.target = d.target;
+            m.name = d.name;
             break;
+          }
         }
       }
     } catch (e) {
@@ -814,7 +822,6 @@ export class PgSession {
     let exec = 0;
     let describedPortal: string | undefined;
     for (const m of batch) {
-      const body = m.frame.subarray(5);
       switch (m.type) {
         case FrontendType.Parse:
           if (!this.#serverSkipping) this.#expect.push({ k: 'parse' });
@@ -827,25 +834,25 @@ export class PgSession {
           if (!this.#serverSkipping) this.#expect.push({ k: 'close' });
           break;
         case FrontendType.Describe: {
-          const d = parseDescribe(body);
+          const name = m.name!;
           if (!this.#serverSkipping) {
-            if (d.target === 'S') this.#expect.push({ k: 'describe-statement' });
-            else this.#expect.push({ k: 'describe-portal', portal: d.name, swallow: false });
+            if (m.target === 'S') this.#expect.push({ k: 'describe-statement' });
+            else this.#expect.push({ k: 'describe-portal', portal: name, swallow: false });
           }
-          if (d.target === 'P') describedPortal = d.name;
+          if (m.target === 'P') describedPortal = name;
           break;
         }
         case FrontendType.Execute: {
-          const e = parseExecute(body);
+          const name = m.name!;
           const cmd = contexts[exec++]!;
-          const portal = portals.get(e.portal);
+          const portal = portals.get(name);
           // Masking needs the portal's columns: learn them with a Describe the agent did not send (and never sees).
-          if (needPlan && portal && portal.masker === undefined && describedPortal !== e.portal) {
-            if (!this.#serverSkipping) this.#expect.push({ k: 'describe-portal', portal: e.portal, swallow: true });
-            this.#toServer(buildDescribe('P', e.portal));
-            describedPortal = e.portal;
+          if (needPlan && portal && portal.masker === undefined && describedPortal !== name) {
+            if (!this.#serverSkipping) this.#expect.push({ k: 'describe-portal', portal: name, swallow: true });
+            this.#toServer(buildDescribe('P', name));
+            describedPortal = name;
           }
-          if (!this.#serverSkipping) this.#expect.push({ k: 'execute', portal: e.portal, command: cmd });
+          if (!this.#serverSkipping) this.#expect.push({ k: 'execute', portal: name, command: cmd });
           break;
         }
         case FrontendType.Sync:
