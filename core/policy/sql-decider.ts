@@ -17,6 +17,9 @@ export interface CachedDecision<S> {
   redacted?: string;
   /** The statement's shape (second key), when it has one: equal for statements that differ only in constants. */
   shape?: string;
+  /** Set by callers when redaction left the text unchanged: redaction depends on the statement's structure, not its
+   * constants, so this holds for every statement of the shape. */
+  redactsNothing?: boolean;
 }
 
 export class SqlDecider<S extends object> {
@@ -81,9 +84,9 @@ export class SqlDecider<S extends object> {
       if (same !== undefined) {
         this.shapeHits++;
         // The parts and the decision are shared; the entry itself is per text (it memoises text-specific things).
-        const result: CachedDecision<S> = { decision: same.decision, analysis: { ...same.analysis, stateAfter: state }, shape };
-        this.#remember(key, byText, text, result);
-        return result;
+        // Not remembered by text: statements of a known shape mostly differ in constants, and filling the text level
+        // with them would only churn it (and the heap). A repeat costs one normalisation again.
+        return { decision: same.decision, analysis: { ...same.analysis, stateAfter: state }, shape, ...(same.redactsNothing ? { redactsNothing: true } : {}) };
       }
     }
     this.misses++;

@@ -101,7 +101,7 @@ interface Verdict {
   readonly analysis: PgAnalysis;
   readonly text: string;
   /** The cached decision entry, which also caches the redacted text (redaction parses the statement again). */
-  readonly cached?: { redacted?: string; shape?: string };
+  readonly cached?: { redacted?: string; shape?: string; redactsNothing?: boolean };
 }
 
 export class PgSession {
@@ -1304,8 +1304,14 @@ function redacted(v: Verdict): string {
   // Redaction only replaces string literals; every literal form (', E'', U&'', $$) needs a quote or a dollar sign,
   // so text without either is recorded as it is, without parsing it a second time.
   if (!v.text.includes("'") && !v.text.includes('$')) return v.text;
-  if (v.cached) return (v.cached.redacted ??= redactSecrets(v.text));
-  return redactSecrets(v.text);
+  const c = v.cached;
+  if (c === undefined) return redactSecrets(v.text);
+  if (c.redactsNothing) return v.text;
+  if (c.redacted === undefined) {
+    c.redacted = redactSecrets(v.text);
+    if (c.redacted === v.text) c.redactsNothing = true;
+  }
+  return c.redacted;
 }
 
 function unanalysed(state: PgTrackedState): PgAnalysis {
