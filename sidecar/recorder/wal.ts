@@ -213,14 +213,19 @@ export class SessionRecorder {
   /** Records an event that may reach the file a moment later (results); returns its sequence number. */
   recordLater(event: EventInput): number {
     const seq = ++this.#seq;
-    this.#recorder.appendLineLater(this.#line(event, seq));
+    this.#recorder.appendLineLater(this.#line(JSON.stringify(event), seq));
     return seq;
   }
 
   /** Records the event and returns its sequence number; throws a RecorderError when it cannot be recorded. */
   record(event: EventInput): number {
+    return this.recordSerialized(JSON.stringify(event));
+  }
+
+  /** record() of an event already serialised by JSON.stringify (callers reuse it for repeated commands). */
+  recordSerialized(body: string): number {
     const seq = this.#seq + 1;
-    this.#recorder.appendLine(this.#line(event, seq));
+    this.#recorder.appendLine(this.#line(body, seq));
     // Numbered only once written, so a refused event leaves no gap in the session's sequence.
     this.#seq = seq;
     return seq;
@@ -234,8 +239,7 @@ export class SessionRecorder {
    * The same bytes as JSON.stringify({ ...event, session, seq, time }) — the stamp goes last, as the spread put it —
    * without copying the event into a new object on every command: this runs twice per command on the hot path.
    */
-  #line(event: EventInput, seq: number): string {
-    const body = JSON.stringify(event);
+  #line(body: string, seq: number): string {
     return `${body.length > 2 ? body.slice(0, -1) : '{'}${body.length > 2 ? this.#stamp : this.#stamp.slice(1)}${seq},"time":"${isoNow()}"}`;
   }
 }

@@ -19,6 +19,13 @@ export type Expectation =
   | { readonly k: 'poison'; readonly error: Buffer }
   | { readonly k: 'sync' };
 
+/** The answers that carry no data of their own are shared constants: nothing allocated per message. */
+export const expectParse: Expectation = Object.freeze({ k: 'parse' });
+export const expectBind: Expectation = Object.freeze({ k: 'bind' });
+export const expectClose: Expectation = Object.freeze({ k: 'close' });
+export const expectDescribeStatement: Expectation = Object.freeze({ k: 'describe-statement' });
+export const expectSync: Expectation = Object.freeze({ k: 'sync' });
+
 /** A small ring-free FIFO: pushes at the tail, shifts at the head, compacts occasionally. */
 export class ExpectationQueue {
   #items: Expectation[] = [];
@@ -40,7 +47,11 @@ export class ExpectationQueue {
     const e = this.#items[this.#head];
     if (e === undefined) return undefined;
     this.#head++;
-    if (this.#head > 64 && this.#head * 2 > this.#items.length) {
+    if (this.#head === this.#items.length) {
+      // Empty again (the usual case after each round trip): reuse the array.
+      this.#items.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 64 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }

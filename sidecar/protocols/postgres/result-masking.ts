@@ -27,7 +27,11 @@ export interface RowMasker {
 export interface ResultPlanner {
   /** false: this resource masks nothing, so the session never needs row descriptions. */
   readonly needed: boolean;
-  plan(fields: readonly FieldDescription[], source: ResultSource): RowMasker | Promise<RowMasker>;
+  /** `description`: the RowDescription body the fields came from, so a planner may remember the plan by its bytes. */
+  plan(fields: readonly FieldDescription[], source: ResultSource, description?: Buffer): RowMasker | Promise<RowMasker>;
+  /** A masker planned before for this statement and exactly this RowDescription body (the session then skips
+   * parsing it), or undefined. */
+  planned?(description: Buffer, source: ResultSource): RowMasker | undefined;
   /** For COPY … TO STDOUT, which has no RowDescription. */
   planCopy(source: ResultSource, columnCount: number, binary: boolean): RowMasker | Promise<RowMasker>;
   /** A statement that may have changed the schema ran: forget cached catalog facts. */

@@ -45,7 +45,7 @@ import { MessagePump } from './message-pump.ts';
 import { GrantWindow } from '../../approvals/grants.ts';
 import { CoalescingWriter } from './coalescing-writer.ts';
 import { connectUpstream, UpstreamError, type UpstreamConnection } from './upstream.ts';
-import { ExpectationQueue, type Expectation } from './expectations.ts';
+import { ExpectationQueue, expectBind, expectClose, expectDescribeStatement, expectParse, expectSync, type Expectation } from './expectations.ts';
 import { newCommandContext, type CommandContext } from './command-context.ts';
 import { passThrough, type RowMasker } from './result-masking.ts';
 import type { PgResourceState, PgRuntime } from './runtime.ts';
@@ -54,7 +54,7 @@ import type { PgTrackedState } from '../../../core/analysis/postgres/analyse.ts'
 import type { PgAnalysis } from '../../../core/analysis/postgres/types.ts';
 import type { Decision } from '../../../core/policy/engine.ts';
 import { redactSecrets } from '../../../core/analysis/postgres/redact.ts';
-import type { SessionCounts } from '../../../core/audit/events.ts';
+import type { EventInput, SessionCounts } from '../../../core/audit/events.ts';
 import { isAuthError, type Identity } from '../../auth/jwt-verifier.ts';
 import { sessionEndsAt } from '../../auth/session-expiry.ts';
 import { parseDuration } from '../../../core/util/duration.ts';
@@ -101,7 +101,7 @@ interface Verdict {
   readonly analysis: PgAnalysis;
   readonly text: string;
   /** The cached decision entry, which also caches the redacted text (redaction parses the statement again). */
-  readonly cached?: { redacted?: string; shape?: string; redactsNothing?: boolean };
+  readonly cached?: { redacted?: string; shape?: string; redactsNothing?: boolean; recordedAllow?: string };
 }
 
 export class PgSession {
@@ -430,9 +430,9 @@ export class PgSession {
   }
 
   #decide(text: string, st: PgResourceState, state: PgTrackedState = this.#state): Verdict {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     const cached = st.decider.decide(text, state);
-    this.#decideTimer.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    this.#decideTimer.observe((performance.now() - t0) / 1000);
     return { decision: cached.decision, analysis: cached.analysis as PgAnalysis, text, cached };
   }
 
@@ -545,16 +545,24 @@ export class PgSession {
     const d = v.decision;
     let seq: number;
     try {
-      seq = this.#rec!.record({
-        type: 'command',
-        command: redacted(v),
-        action: approved ? 'approve' : d.action,
-        ...(d.rule ? { rule: d.rule } : {}),
-        ...(d.policy ? { policy: d.policy } : {}),
-        reasons: d.reasons,
-        ...(approval ? { approval } : {}),
-        forwarded,
-      });
+      // The usual record (allowed, no approval) is the same bytes for every run of a statement: serialised once.
+      const c = v.cached;
+      const plain = forwarded && !approved && approval === undefined && d.action === 'allow';
+      let body = plain ? c?.recordedAllow : undefined;
+      if (body === undefined) {
+        body = JSON.stringify({
+          type: 'command',
+          command: redacted(v),
+          action: approved ? 'approve' : d.action,
+          ...(d.rule ? { rule: d.rule } : {}),
+          ...(d.policy ? { policy: d.policy } : {}),
+          reasons: d.reasons,
+          ...(approval ? { approval } : {}),
+          forwarded,
+        } satisfies EventInput);
+        if (plain && c !== undefined) c.recordedAllow = body;
+      }
+      seq = this.#rec!.recordSerialized(body);
     } catch (e) {
       this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record command');
       if (forwarded) {
@@ -567,9 +575,23 @@ export class PgSession {
     if (!forwarded) this.#counts.denied++;
     else if (approved) this.#counts.approved++;
     else this.#counts.allowed++;
-    this.#rt.metrics.decisions.inc({ resource: this.#rt.resourceName, action: forwarded ? (approved ? 'approve' : 'allow') : 'deny', rule: d.rule ?? '' });
+    this.#decisionCounter(forwarded ? (approved ? 'approve' : 'allow') : 'deny', d.rule ?? '').inc();
     return newCommandContext(seq, v.text, v.analysis, v.cached?.shape);
   }
+
+  /** The labelled counter for one action and rule, bound once per session: labelling per increment hashes the
+   * label set every time. */
+  #decisionCounter(action: string, rule: string): { inc(): void } {
+    const key = `${action}\u0000${rule}`;
+    let c = this.#decisionCounters.get(key);
+    if (c === undefined) {
+      c = this.#rt.metrics.decisions.labels({ resource: this.#rt.resourceName, action, rule });
+      this.#decisionCounters.set(key, c);
+    }
+    return c;
+  }
+
+  readonly #decisionCounters = new Map<string, { inc(): void }>();
 
   /** A command that could not be recorded is not run (failureMode closed): refused like a denial, in its protocol. */
   #denyUnrecorded(reason: string, mode: 'query' | 'sync' | 'flush'): void {
@@ -608,14 +630,14 @@ export class PgSession {
   #sendDenial(err: Buffer, mode: 'query' | 'sync' | 'flush'): void {
     this.#expect.push({ k: 'poison', error: err });
     if (mode === 'query') {
-      this.#expect.push({ k: 'sync' });
+      this.#expect.push(expectSync);
       this.#toServer(buildQuery(poisonSql));
       // A simple Query drops the unnamed statement on the server, as the agent's own query would have.
       this.#statements.delete('');
     } else {
       this.#toServer(buildParse(poisonStatementName, poisonSql));
       if (mode === 'sync') {
-        this.#expect.push({ k: 'sync' });
+        this.#expect.push(expectSync);
         this.#toServer(buildSync());
       } else {
         this.#toServer(buildFlushFrame);
@@ -824,19 +846,19 @@ export class PgSession {
     for (const m of batch) {
       switch (m.type) {
         case FrontendType.Parse:
-          if (!this.#serverSkipping) this.#expect.push({ k: 'parse' });
+          if (!this.#serverSkipping) this.#expect.push(expectParse);
           break;
         case FrontendType.Bind:
-          if (!this.#serverSkipping) this.#expect.push({ k: 'bind' });
+          if (!this.#serverSkipping) this.#expect.push(expectBind);
           describedPortal = undefined;
           break;
         case FrontendType.Close:
-          if (!this.#serverSkipping) this.#expect.push({ k: 'close' });
+          if (!this.#serverSkipping) this.#expect.push(expectClose);
           break;
         case FrontendType.Describe: {
           const name = m.name!;
           if (!this.#serverSkipping) {
-            if (m.target === 'S') this.#expect.push({ k: 'describe-statement' });
+            if (m.target === 'S') this.#expect.push(expectDescribeStatement);
             else this.#expect.push({ k: 'describe-portal', portal: name, swallow: false });
           }
           if (m.target === 'P') describedPortal = name;
@@ -857,7 +879,7 @@ export class PgSession {
         }
         case FrontendType.Sync:
           this.#serverSkipping = false;
-          this.#expect.push({ k: 'sync' });
+          this.#expect.push(expectSync);
           break;
       }
       this.#toServer(m.frame);
@@ -1033,7 +1055,7 @@ export class PgSession {
       }
       return this.#toClient(frame);
     }
-    const fields = parseRowDescription(r.body).fields;
+    const body = r.body;
     let source: CommandContext | undefined;
     let portal: Portal | undefined;
     if (head?.k === 'describe-portal') {
@@ -1045,7 +1067,8 @@ export class PgSession {
     } else {
       throw new ProtocolError(`RowDescription while expecting ${head?.k ?? 'nothing'}`);
     }
-    const planned = st.planner.plan(fields, { command: source, statementIndex: source.statementIndex });
+    const src = { command: source, statementIndex: source.statementIndex };
+    const planned = st.planner.planned?.(body, src) ?? st.planner.plan(parseRowDescription(body).fields, src, body);
     const apply = (m: RowMasker) => {
       if (portal) portal.masker = m;
       else source!.masker = m;
@@ -1208,7 +1231,7 @@ export class PgSession {
 
   #finishCommand(cmd: CommandContext): void {
     if (cmd.seq <= 0) return;
-    const durationMs = Number(process.hrtime.bigint() - cmd.startedAt) / 1e6;
+    const durationMs = performance.now() - cmd.startedAt;
     this.#counts.masked += cmd.masked;
     if (cmd.masked > 0) this.#rt.metrics.masked.inc({ resource: this.#rt.resourceName }, cmd.masked);
     try {

@@ -102,7 +102,9 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
   readonly #parsed = new Lru<string, unknown[] | { error: string }>(512);
   readonly #plans = new Lru<string, readonly FieldPlan[]>(2048);
   readonly #strictCache = new Lru<string, string | null>(1024);
-  readonly #commands = new WeakMap<CommandContext, { state: PgTrackedState; session: LineageSession }>();
+  /** The last plan per statement text (or shape), checked against the exact RowDescription bytes and the state it
+   * was made in: a repeated statement skips parsing the description and building the plan key. */
+  #memo = new Map<string, PlanMemo>();
   readonly #sessions = new WeakMap<object, LineageSession>();
   readonly #strict: boolean;
 
@@ -118,12 +120,28 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     }
   }
 
-  plan(fields: readonly FieldDescription[], source: ResultSource): RowMasker | Promise<RowMasker> {
+  /** The masker planned before for this statement and this exact RowDescription body, if still valid. */
+  planned(description: Buffer, source: ResultSource): RowMasker | undefined {
+    const cmd = source.command;
+    const key = cmd.shape ?? cmd.text;
+    if (key.length > maxCachedText) return undefined;
+    const m = this.#memo.get(key);
+    if (m === undefined || m.statementIndex !== source.statementIndex) return undefined;
+    const notes = cmd.planning as CommandNotes | undefined;
+    if ((notes?.state ?? cmd.analysis.stateAfter) !== m.state || (notes?.session ?? emptyLineageSession) !== m.session) return undefined;
+    return description.equals(m.description) ? m.masker : undefined;
+  }
+
+  plan(fields: readonly FieldDescription[], source: ResultSource, description?: Buffer): RowMasker | Promise<RowMasker> {
     const input = this.#input(source);
     // Lineage does not depend on constants: statements of one shape share a plan (the shape comes from the parser).
     const key = `${input.statementIndex}\u0001${stateKey(input.state)}\u0001${fieldsKey(fields)}\u0001${textKey(source.command.shape ?? input.text)}`;
     const cached = this.#plans.get(key);
-    if (cached !== undefined) return this.#rowMasker(cached, fields, source);
+    if (cached !== undefined) {
+      const masker = this.#rowMasker(cached, fields, source);
+      if (description !== undefined && !(masker instanceof Promise)) this.#remember(description, source, input, masker);
+      return masker;
+    }
     const attempt = (): Attempt<{ plans: FieldPlan[]; cacheable: boolean }> => {
       const missing = new Missing();
       const classifier = new Classifier(this.#classes, this.#catalog, missing);
@@ -133,7 +151,9 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     };
     const finish = (r: { plans: FieldPlan[]; cacheable: boolean }) => {
       if (r.cacheable) this.#plans.set(key, r.plans);
-      return this.#rowMasker(r.plans, fields, source);
+      const masker = this.#rowMasker(r.plans, fields, source);
+      if (r.cacheable && description !== undefined && !(masker instanceof Promise)) this.#remember(description, source, input, masker);
+      return masker;
     };
     try {
       const first = attempt();
@@ -174,7 +194,8 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
 
   forwarded(session: object, command: CommandContext, stateBefore: PgTrackedState): void {
     const store = this.#sessions.get(session) ?? emptyLineageSession;
-    this.#commands.set(command, { state: stateBefore, session: store });
+    const notes: CommandNotes = { state: stateBefore, session: store };
+    command.planning = notes;
     if (!mayChangeSession.test(command.text)) return;
     const parsed = this.#parse(command.text);
     if (!Array.isArray(parsed)) return;
@@ -184,6 +205,7 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
   invalidate(): void {
     this.#catalog.invalidate();
     this.#plans.clear();
+    this.#memo = new Map();
     this.#strictCache.clear();
     if (this.#strict) this.#warm();
   }
@@ -194,9 +216,17 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
 
   // ---- internals ---------------------------------------------------------------------------------------------
 
+  #remember(description: Buffer, source: ResultSource, input: PlanInput, masker: RowMasker): void {
+    const cmd = source.command;
+    if ((cmd.shape ?? cmd.text).length > maxCachedText) return;
+    if (this.#memo.size >= maxMemo) this.#memo.clear();
+    // A copy: a view would keep the whole socket chunk alive.
+    this.#memo.set(cmd.shape ?? cmd.text, { description: Buffer.from(description), statementIndex: source.statementIndex, state: input.state, session: input.session, masker });
+  }
+
   #input(source: ResultSource): PlanInput {
     const cmd = source.command;
-    const rec = this.#commands.get(cmd);
+    const rec = cmd.planning as CommandNotes | undefined;
     const relations: string[] = [];
     for (const p of cmd.analysis.parts) {
       if (p.statement === source.statementIndex && p.relation !== undefined && !relations.includes(p.relation)) relations.push(p.relation);
@@ -274,6 +304,23 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     this.#catalog.loadAll().catch(() => undefined);
   }
 }
+
+/** What the planner notes on each command as it is forwarded. */
+interface CommandNotes {
+  readonly state: PgTrackedState;
+  readonly session: LineageSession;
+}
+
+interface PlanMemo {
+  readonly description: Buffer;
+  readonly statementIndex: number;
+  readonly state: PgTrackedState;
+  readonly session: LineageSession;
+  readonly masker: RowMasker;
+}
+
+/** Statements whose last plan is remembered; beyond it the memo starts over (the plan cache still holds them). */
+const maxMemo = 1024;
 
 /** Texts longer than this are cached by digest, and their parse trees not at all. */
 const maxCachedText = 16 * 1024;
