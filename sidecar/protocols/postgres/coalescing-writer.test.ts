@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoalescingWriter } from './coalescing-writer.ts';
 
-test('adjacent views of one chunk leave as one write; the bytes and their order are kept', () => {
+test('adjacent views of one chunk and rewritten messages leave as one write; the bytes and their order are kept', () => {
   const writes: Buffer[] = [];
   const w = new CoalescingWriter((b) => writes.push(b));
   const chunk = Buffer.from('aaabbbbcc');
@@ -11,7 +11,7 @@ test('adjacent views of one chunk leave as one write; the bytes and their order 
   w.add(Buffer.from('XY')); // a rewritten message breaks the run
   w.add(chunk.subarray(7, 9));
   w.flush();
-  assert.deepEqual(writes.map((b) => b.toString()), ['aaabbbb', 'XY', 'cc']);
+  assert.deepEqual(writes.map((b) => b.toString()), ['aaabbbbXYcc']);
 });
 
 test('a gap (a swallowed message) breaks the run', () => {
@@ -21,7 +21,7 @@ test('a gap (a swallowed message) breaks the run', () => {
   w.add(chunk.subarray(0, 3));
   w.add(chunk.subarray(7, 10));
   w.flush();
-  assert.deepEqual(writes.map((b) => b.toString()), ['aaa', 'bbb']);
+  assert.deepEqual(writes.map((b) => b.toString()), ['aaabbb']);
 });
 
 test('nothing is left behind without an explicit flush', async () => {
@@ -30,4 +30,55 @@ test('nothing is left behind without an explicit flush', async () => {
   w.add(Buffer.from('late'));
   await Promise.resolve();
   assert.deepEqual(writes.map((b) => b.toString()), ['late']);
+});
+
+test('runs gathered while held leave as one write at the last release, in order', () => {
+  const writes: Buffer[] = [];
+  const w = new CoalescingWriter((b) => writes.push(b));
+  const chunk = Buffer.from('aaaSKIPbbb');
+  w.hold();
+  w.add(chunk.subarray(0, 3));
+  w.hold(); // a nested read loop
+  w.add(Buffer.from('XY'));
+  w.release();
+  assert.deepEqual(writes, [], 'nothing is written while an outer holder is still adding');
+  w.add(chunk.subarray(7, 10));
+  w.release();
+  assert.deepEqual(writes.map((b) => b.toString()), ['aaaXYbbb']);
+});
+
+test('a single run is written as the very view that was added (no copy)', () => {
+  const writes: Buffer[] = [];
+  const w = new CoalescingWriter((b) => writes.push(b));
+  const chunk = Buffer.from('abcdef');
+  w.hold();
+  w.add(chunk.subarray(0, 2));
+  w.add(chunk.subarray(2, 6));
+  w.release();
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0]!.buffer, chunk.buffer);
+  assert.equal(writes[0]!.toString(), 'abcdef');
+});
+
+test('while held, nothing is flushed by a microtask', async () => {
+  const writes: Buffer[] = [];
+  const w = new CoalescingWriter((b) => writes.push(b));
+  w.hold();
+  w.add(Buffer.from('held'));
+  await Promise.resolve();
+  assert.deepEqual(writes, []);
+  w.release();
+  assert.deepEqual(writes.map((b) => b.toString()), ['held']);
+});
+
+test('large gathered output is written run by run rather than copied', () => {
+  const writes: Buffer[] = [];
+  const w = new CoalescingWriter((b) => writes.push(b));
+  const big = Buffer.alloc(200 * 1024, 1);
+  w.hold();
+  w.add(big);
+  w.add(Buffer.alloc(100 * 1024, 2));
+  w.release();
+  assert.deepEqual(writes.map((b) => b.length), [200 * 1024, 100 * 1024]);
+  assert.equal(writes[0], big);
 });

@@ -366,8 +366,8 @@ export class PgSession {
   #pumpClient(): void {
     if (this.#closed || !this.#upstream) return;
     const r = this.#creader;
-    const up = this.#upstream.socket;
-    up.cork();
+    // Everything this read produces leaves as one write when the loop ends.
+    this.#serverOut.hold();
     try {
       while (!this.#clientBusy && !this.#closed) {
         const type = r.next();
@@ -377,8 +377,7 @@ export class PgSession {
     } catch (e) {
       this.#protocolFailure(e);
     } finally {
-      this.#serverOut.flush();
-      up.uncork();
+      this.#serverOut.release();
     }
   }
 
@@ -698,8 +697,7 @@ export class PgSession {
       this.#rt.metrics.approvalWaitSeconds.observe({ resource: this.#rt.resourceName, outcome: outcome.outcome }, (Date.now() - started) / 1000);
       if (this.#closed) return;
       this.#clientBusy = false;
-      const up = this.#upstream!.socket;
-      up.cork();
+      this.#serverOut.hold();
       try {
         if (outcome.outcome === 'approved') {
           if (windowMs > 0) this.#rt.grants?.put(grantKey, { until: Date.now() + windowMs, id: pending.id, by: outcome.by });
@@ -715,8 +713,7 @@ export class PgSession {
         }
       } finally {
         this.#pendingApproval = undefined;
-        this.#serverOut.flush();
-        up.uncork();
+        this.#serverOut.release();
       }
       this.#flow();
     });
@@ -892,8 +889,7 @@ export class PgSession {
   #pumpServer(): void {
     if (this.#closed || !this.#ureader) return;
     const r = this.#ureader;
-    const c = this.#client;
-    c.cork();
+    this.#clientOut.hold();
     try {
       while (!this.#serverBusy && !this.#closed) {
         const type = r.next();
@@ -903,8 +899,7 @@ export class PgSession {
     } catch (e) {
       this.#protocolFailure(e);
     } finally {
-      this.#clientOut.flush();
-      c.uncork();
+      this.#clientOut.release();
     }
     if (this.#expect.length === 0 && this.#drainWaiters.length > 0) {
       const waiters = this.#drainWaiters;
@@ -1084,11 +1079,9 @@ export class PgSession {
     this.#flow();
     planned.then(
       (m) => {
-        const c = this.#client;
-        c.cork();
+        this.#clientOut.hold();
         apply(m);
-        this.#clientOut.flush();
-        c.uncork();
+        this.#clientOut.release();
         this.#serverBusy = false;
         this.#flow();
       },
@@ -1264,7 +1257,6 @@ export class PgSession {
   #fatal(code: string, message: string): void {
     if (this.#client.destroyed) return;
     this.#clientOut.flush();
-    this.#client.uncork();
     this.#client.end(buildErrorResponse({ severity: 'FATAL', code, message }));
   }
 
