@@ -41,7 +41,7 @@ test('runs gathered while held leave as one write at the last release, in order'
   w.hold(); // a nested read loop
   w.add(Buffer.from('XY'));
   w.release();
-  assert.deepEqual(writes, [], 'nothing is written while an outer holder is still adding');
+  assert.equal(writes.length, 0, 'nothing is written while an outer holder is still adding');
   w.add(chunk.subarray(7, 10));
   w.release();
   assert.deepEqual(writes.map((b) => b.toString()), ['aaaXYbbb']);
@@ -66,7 +66,7 @@ test('while held, nothing is flushed by a microtask', async () => {
   w.hold();
   w.add(Buffer.from('held'));
   await Promise.resolve();
-  assert.deepEqual(writes, []);
+  assert.equal(writes.length, 0);
   w.release();
   assert.deepEqual(writes.map((b) => b.toString()), ['held']);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { initPostgresParser } from '../../../../core/analysis/postgres/analyse.ts';
 import { hashValue, lastFour, REDACTED_MARKER } from '../../../../core/masking/strategies.ts';
-import { buildDataRow, type FieldDescription } from '../codec/index.ts';
+import { buildDataRow, buildRowDescription, type FieldDescription } from '../codec/index.ts';
 import type { RowMasker } from '../result-masking.ts';
 import { columnPlanner } from './column-planner.ts';
 import { ColumnRowMasker } from './row-masker.ts';
@@ -358,5 +358,31 @@ describe('column planner: EXECUTE and FETCH', () => {
     h.planner.forwarded({ id: 2 }, other, sessionState);
     const m = await h.planner.plan([field('lower', 0, 0, T.text)], { command: other, statementIndex: 0 });
     assert.deepEqual(maskRow(m, ['ann']), [null]);
+  });
+});
+
+describe('remembered plans (a repeated statement skips parsing its RowDescription)', () => {
+  const text = 'SELECT id, card FROM customers';
+  const fields = [c('id', 1, T.int4), c('card', 4, T.text)];
+  const description = buildRowDescription(fields).subarray(5);
+
+  test('the same statement and description in another session (equal state, other object) reuses the masker', async () => {
+    const h = harness();
+    const first = command(text);
+    const m = await h.planner.plan(fields, { command: first, statementIndex: 0 }, description);
+    const again = command(text, { ...sessionState });
+    assert.equal(h.planner.planned(Buffer.from(description), { command: again, statementIndex: 0 }), m);
+    assert.deepEqual(maskRow(m, ['1', CARD]), ['1', lastFour(CARD)]);
+  });
+
+  test('other bytes, another statement index, another search_path, or an invalidated catalog: no reuse', async () => {
+    const h = harness();
+    await h.planner.plan(fields, { command: command(text), statementIndex: 0 }, description);
+    const other = buildRowDescription([c('id', 1, T.int4), c('card', 4, T.varchar)]).subarray(5);
+    assert.equal(h.planner.planned(other, { command: command(text), statementIndex: 0 }), undefined);
+    assert.equal(h.planner.planned(description, { command: command(text), statementIndex: 1 }), undefined);
+    assert.equal(h.planner.planned(description, { command: command(text, { ...sessionState, searchPath: ['vault', 'public'] }), statementIndex: 0 }), undefined);
+    h.planner.invalidate();
+    assert.equal(h.planner.planned(description, { command: command(text), statementIndex: 0 }), undefined);
   });
 });

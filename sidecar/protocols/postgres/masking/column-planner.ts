@@ -128,7 +128,10 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     const m = this.#memo.get(key);
     if (m === undefined || m.statementIndex !== source.statementIndex) return undefined;
     const notes = cmd.planning as CommandNotes | undefined;
-    if ((notes?.state ?? cmd.analysis.stateAfter) !== m.state || (notes?.session ?? emptyLineageSession) !== m.session) return undefined;
+    if ((notes?.session ?? emptyLineageSession) !== m.session) return undefined;
+    // Sessions hold equal but distinct state objects: compare what names resolve by, as the plan cache key does.
+    const state = (notes?.state ?? cmd.analysis.stateAfter) as PgTrackedState;
+    if (state !== m.state && stateKey(state) !== stateKey(m.state)) return undefined;
     return description.equals(m.description) ? m.masker : undefined;
   }
 
