@@ -1,5 +1,5 @@
 // Forwarding many small messages as one write. Messages passed through unchanged usually lie back to back in the
-// chunk the socket delivered; adjacent views of the same memory are merged into one view, so a result set of
+// chunk the socket delivered; adjacent ranges of the same chunk are merged into one run, so a result set of
 // RowDescription, DataRows, CommandComplete and ReadyForQuery leaves as one write(2) of the bytes as they came —
 // like a plain pipe — instead of one buffer per message. Rewritten messages break the run; the runs gathered until
 // flush() still leave as one write (small ones copied together), in order.
@@ -13,7 +13,7 @@ const maxCopyBytes = 256 * 1024;
 
 export class CoalescingWriter {
   readonly #write: (b: Buffer) => void;
-  /** The run being extended: a view of `#run`'s memory from `#start` to `#end`. */
+  /** The run being extended: bytes `#start`..`#end` of `#run` (a socket chunk, or a buffer added whole). */
   #run: Buffer | undefined;
   #start = 0;
   #end = 0;
@@ -42,20 +42,28 @@ export class CoalescingWriter {
     if (--this.#held === 0) this.flush();
   }
 
-  /** Queues `b`; it is written by flush() (the holder's, or a microtask's at the latest), in order. */
+  /** Queues `b` whole; it is written by flush() (the holder's, or a microtask's at the latest), in order. */
   add(b: Buffer): void {
-    if (b.length === 0) return;
+    this.addRange(b, 0, b.length);
+  }
+
+  /**
+   * Queues bytes `start`..`end` of `buf` without making a view of them: consecutive ranges of one socket chunk (the
+   * messages of a read forwarded unchanged) extend one run, which leaves as the chunk itself when it covers it all.
+   */
+  addRange(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return;
     const run = this.#run;
     if (run !== undefined) {
-      if (b.buffer === run.buffer && b.byteOffset === this.#end) {
-        this.#end += b.length;
+      if (buf === run && start === this.#end) {
+        this.#end = end;
         return;
       }
       this.#closeRun(run);
     }
-    this.#run = b;
-    this.#start = b.byteOffset;
-    this.#end = b.byteOffset + b.length;
+    this.#run = buf;
+    this.#start = start;
+    this.#end = end;
     if (this.#held === 0 && !this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#flushSoon);
@@ -91,7 +99,6 @@ export class CoalescingWriter {
   }
 
   #view(run: Buffer): Buffer {
-    const len = this.#end - this.#start;
-    return len === run.length && run.byteOffset === this.#start ? run : Buffer.from(run.buffer, this.#start, len);
+    return this.#start === 0 && this.#end === run.length ? run : run.subarray(this.#start, this.#end);
   }
 }

@@ -89,7 +89,10 @@ interface Portal {
 
 interface BatchMessage {
   readonly type: number;
-  readonly frame: Buffer;
+  /** The message's bytes: `start`..`end` of `buffer` (the reader never reuses a chunk, so this stays valid). */
+  readonly buffer: Buffer;
+  readonly start: number;
+  readonly end: number;
   /** Filled when the batch is decided, so forwarding does not parse the message again: Describe's target and name,
    * Execute's portal. */
   target?: 'S' | 'P';
@@ -345,6 +348,12 @@ export class PgSession {
     this.#clientOut.add(buf);
   }
 
+  /** Forwards the server's current message unchanged (a range of its socket chunk, no view made). */
+  #passToClient(): void {
+    const r = this.#ureader!;
+    this.#clientOut.addRange(r.buffer, r.frameStart, r.end);
+  }
+
   readonly #serverOut = new CoalescingWriter((buf) => {
     if (this.#closed || !this.#upstream) return;
     if (!this.#upstream.socket.write(buf)) {
@@ -399,21 +408,21 @@ export class PgSession {
         if (this.#batch.length >= maxBatchMessages || this.#batchBytes > maxBatchBytes) {
           throw new ProtocolError(`more than ${maxBatchMessages} messages or ${maxBatchBytes >> 20} MiB without Sync or Flush`);
         }
-        this.#batch.push({ type, frame: r.frame });
+        this.#batch.push({ type, buffer: r.buffer, start: r.frameStart, end: r.end });
         return;
       case FrontendType.Sync:
-        this.#batch.push({ type, frame: r.frame });
+        this.#batch.push({ type, buffer: r.buffer, start: r.frameStart, end: r.end });
         this.#onBatch(true);
         return;
       case FrontendType.Flush:
-        this.#batch.push({ type, frame: r.frame });
+        this.#batch.push({ type, buffer: r.buffer, start: r.frameStart, end: r.end });
         this.#onBatch(false);
         return;
       case FrontendType.CopyData:
       case FrontendType.CopyDone:
       case FrontendType.CopyFail:
         // COPY … FROM STDIN data: the statement was decided; the server ignores these outside COPY.
-        this.#toServer(r.frame);
+        this.#serverOut.addRange(r.buffer, r.frameStart, r.end);
         return;
       case FrontendType.FunctionCall:
         this.#flushPendingBatch();
@@ -753,7 +762,7 @@ export class PgSession {
     };
     try {
       for (const m of batch) {
-        const body = m.frame.subarray(5);
+        const body = m.buffer.subarray(m.start + 5, m.end);
         switch (m.type) {
           case FrontendType.Parse: {
             const p = parseParse(body);
@@ -879,7 +888,7 @@ export class PgSession {
           this.#expect.push(expectSync);
           break;
       }
-      this.#toServer(m.frame);
+      this.#serverOut.addRange(m.buffer, m.start, m.end);
     }
     for (const x of executes) this.#afterForward(x.verdict.analysis, x.state);
   }
@@ -914,20 +923,20 @@ export class PgSession {
     switch (type) {
       case BackendType.DataRow: {
         const cmd = this.#resultCommand(head);
-        if (cmd === undefined) return this.#toClient(r.frame);
+        if (cmd === undefined) return this.#passToClient();
         if (cmd.onRow) return cmd.onRow(r.body);
         cmd.rows++;
         cmd.bytes += r.end - r.frameStart;
         const m = cmd.masker;
-        if (m === undefined || !m.active) return this.#toClient(r.frame);
+        if (m === undefined || !m.active) return this.#passToClient();
         const out = m.maskRow(r.buffer, r.bodyStart, r.end);
-        if (out === undefined) return this.#toClient(r.frame);
+        if (out === undefined) return this.#passToClient();
         cmd.masked += m.lastMasked;
         return this.#toClient(out);
       }
       case BackendType.CopyData: {
         const cmd = this.#resultCommand(head);
-        if (cmd === undefined) return this.#toClient(r.frame);
+        if (cmd === undefined) return this.#passToClient();
         cmd.bytes += r.end - r.frameStart;
         const m = cmd.masker;
         if (m?.maskCopyData) {
@@ -937,7 +946,7 @@ export class PgSession {
             return this.#toClient(out);
           }
         }
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       }
       case BackendType.RowDescription:
         return this.#onRowDescription(head);
@@ -950,14 +959,14 @@ export class PgSession {
             if (head.swallow) return;
           }
         }
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       case BackendType.ParameterDescription:
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       case BackendType.ParseComplete:
       case BackendType.BindComplete:
       case BackendType.CloseComplete:
         this.#expectHead(type === BackendType.ParseComplete ? 'parse' : type === BackendType.BindComplete ? 'bind' : 'close');
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       case BackendType.CommandComplete:
       case BackendType.EmptyQueryResponse:
       case BackendType.PortalSuspended:
@@ -976,13 +985,13 @@ export class PgSession {
         } else {
           throw new ProtocolError(`command completion while expecting ${head?.k ?? 'nothing'}`);
         }
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       case BackendType.CopyOutResponse:
       case BackendType.CopyInResponse:
       case BackendType.CopyBothResponse:
         return this.#onCopyResponse(type, head);
       case BackendType.CopyDone:
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       case BackendType.ErrorResponse:
         return this.#onError(head);
       case BackendType.ReadyForQuery: {
@@ -995,7 +1004,7 @@ export class PgSession {
           this.#refreshSearchPath();
         }
         if (head.k === 'query' && head.command.seq < 0) return;
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       }
       case BackendType.ParameterStatus: {
         const p = parseParameterStatus(r.body);
@@ -1004,7 +1013,7 @@ export class PgSession {
           this.#close('parameter changed');
           return;
         }
-        return this.#toClient(r.frame);
+        return this.#passToClient();
       }
       case BackendType.NoticeResponse:
         return this.#toClient(this.#maskNotice(r.body, 'NoticeResponse', head) ?? r.frame);
@@ -1127,7 +1136,7 @@ export class PgSession {
       );
       return;
     }
-    return this.#toClient(r.frame);
+    return this.#passToClient();
   }
 
   #onError(head: Expectation | undefined): void {
