@@ -5,6 +5,7 @@ import type { Engine } from '../../../core/policy/engine.ts';
 import { SqlDecider, objectId } from '../../../core/policy/sql-decider.ts';
 import { analysePostgres, type PgTrackedState } from '../../../core/analysis/postgres/analyse.ts';
 import { normalizePostgres, reusableUnderNormalisation } from '../../../core/analysis/postgres/normalize.ts';
+import { fastShape } from '../../../core/analysis/postgres/fast-shape.ts';
 import type { PgAnalysis } from '../../../core/analysis/postgres/types.ts';
 import { compileMasker } from '../../../core/masking/masker.ts';
 import { compileGlob } from '../../../core/policy/glob.ts';
@@ -86,6 +87,7 @@ export function buildPgResourceState(
     stateKey: pgStateKey,
     secondKey: normalizePostgres,
     reusable: (a, state) => reusableUnderNormalisation(a as PgAnalysis, state),
+    fastKey: fastShape,
   });
   // Tables named by a masked classification's columns (`schema.table` of `schema.table.column` globs).
   const classifiedTables = resource.masking.flatMap((m) => resource.classifications.find((c) => c.name === m.classification)?.columns ?? [])
