@@ -5,6 +5,7 @@ import { createEngine } from '../core/policy/engine.ts';
 import { SqlDecider, objectId } from '../core/policy/sql-decider.ts';
 import { analysePostgres, initPostgresParser } from '../core/analysis/postgres/analyse.ts';
 import { normalizePostgres, reusableUnderNormalisation } from '../core/analysis/postgres/normalize.ts';
+import { fastShape } from '../core/analysis/postgres/fast-shape.ts';
 import type { PgAnalysis } from '../core/analysis/postgres/types.ts';
 import type { PgSessionState } from '../core/analysis/postgres/types.ts';
 import { policy, resource } from '../core/policy/testing.ts';
@@ -55,6 +56,7 @@ for (const [label, make] of classes) {
     analyse: (text, s) => analysePostgres(text, s),
     stateKey: (s) => `${s.searchPath.join(',')}|${objectId(s.prepared)}`,
     secondKey: normalizePostgres,
+    fastKey: fastShape,
     reusable: (a, s) => reusableUnderNormalisation(a as PgAnalysis, s),
   });
   for (let i = 0; i < 300; i++) decider.decide(make(`w${i}`, i), state); // JIT warm-up on other shapes
