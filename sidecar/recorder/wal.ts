@@ -212,8 +212,13 @@ export class SessionRecorder {
   }
   /** Records an event that may reach the file a moment later (results); returns its sequence number. */
   recordLater(event: EventInput): number {
+    return this.recordLaterSerialized(JSON.stringify(event));
+  }
+
+  /** recordLater() of an event already serialised as JSON.stringify would. */
+  recordLaterSerialized(body: string): number {
     const seq = ++this.#seq;
-    this.#recorder.appendLineLater(this.#line(JSON.stringify(event), seq));
+    this.#recorder.appendLineLater(this.#line(body, seq));
     return seq;
   }
 

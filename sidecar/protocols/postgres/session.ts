@@ -24,7 +24,7 @@ import {
   buildQuery,
   buildReadyForQuery,
   buildSync,
-  parseBind,
+  parseBindTarget,
   parseClose,
   parseCopyResponse,
   parseDescribe,
@@ -754,7 +754,6 @@ export class PgSession {
     let state = this.#state;
     let worst: Verdict | undefined;
     const executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }> = [];
-    const rank = { allow: 0, approve: 1, deny: 2 } as const;
     const consider = (v: Verdict) => {
       // An empty statement runs nothing (the server answers EmptyQueryResponse): nothing to decide.
       if (v.analysis.statementCount === 0 && v.analysis.error === undefined && v.analysis.forbidden === undefined) return;
@@ -772,7 +771,7 @@ export class PgSession {
             break;
           }
           case FrontendType.Bind: {
-            const b = parseBind(body);
+            const b = parseBindTarget(body);
             const s = statements.get(b.statement);
             if (!s) {
               consider({ text: `(bind of unknown statement ${JSON.stringify(b.statement)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`prepared statement ${JSON.stringify(b.statement)} is unknown to portcullis`] } });
@@ -1045,10 +1044,14 @@ export class PgSession {
 
   #onRowDescription(head: Expectation | undefined): void {
     const r = this.#ureader!;
-    const frame = r.frame;
+    // The message as a range of its chunk (valid later too: the reader never reuses a chunk), so an unchanged
+    // RowDescription extends the run of the messages around it instead of breaking it.
+    const buf = r.buffer;
+    const start = r.frameStart;
+    const end = r.end;
     if (head?.k === 'describe-statement') {
       this.#expect.shift();
-      return this.#toClient(frame);
+      return this.#passToClient();
     }
     const st = this.#rt.current();
     if (head?.k === 'query' && head.command.seq < 0) return; // internal query
@@ -1057,7 +1060,7 @@ export class PgSession {
         this.#expect.shift();
         if (head.swallow) return;
       }
-      return this.#toClient(frame);
+      return this.#passToClient();
     }
     const body = r.body;
     let source: CommandContext | undefined;
@@ -1080,7 +1083,7 @@ export class PgSession {
         this.#expect.shift();
         if (head.swallow) return;
       }
-      this.#toClient(frame);
+      this.#clientOut.addRange(buf, start, end);
     };
     if (!(planned instanceof Promise)) return apply(planned);
     // The plan needs the catalog: hold the server's stream (not the rows) until it is ready.
@@ -1239,15 +1242,11 @@ export class PgSession {
     try {
       // Results may reach the file a moment later (with the next command's write): the command is what had to be
       // recorded before it ran.
-      this.#rec?.recordLater({
-        type: 'result',
-        command: cmd.seq,
-        rows: cmd.rows,
-        bytes: cmd.bytes,
-        durationMs: Math.round(durationMs * 1000) / 1000,
-        masked: cmd.masked,
-        ...(cmd.error ? { error: cmd.error } : {}),
-      });
+      // Written out by hand: every field but the error is a finite number (the same bytes JSON.stringify makes of
+      // the result event), and this runs once per command.
+      this.#rec?.recordLaterSerialized(
+        `{"type":"result","command":${cmd.seq},"rows":${cmd.rows},"bytes":${cmd.bytes},"durationMs":${Math.round(durationMs * 1000) / 1000},"masked":${cmd.masked}${cmd.error ? `,"error":${JSON.stringify(cmd.error)}` : ''}}`,
+      );
     } catch {
       // A full audit buffer refuses the next command; the result of one already run is lost only from the summary.
     }
@@ -1300,6 +1299,8 @@ export class PgSession {
 }
 
 const buildFlushFrame = Buffer.from([0x48, 0, 0, 0, 4]);
+/** How restrictive an action is: a batch takes its most restrictive statement's. */
+const rank = { allow: 0, approve: 1, deny: 2 } as const;
 /** Statement kinds after whose failure the tracked session state may be ahead of the server's. */
 const stateKinds = new Set(['set', 'set_role', 'transaction', 'do', 'call', 'discard', 'prepare', 'deallocate']);
 

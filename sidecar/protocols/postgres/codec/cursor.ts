@@ -72,6 +72,11 @@ export class BodyCursor {
 
   /** A NUL-terminated string; the terminator must lie inside the message. */
   cstring(field: string): string {
+    // The unnamed statement or portal: the usual case, and nothing to decode.
+    if (this.body[this.pos] === 0) {
+      this.pos++;
+      return '';
+    }
     const end = this.body.indexOf(0, this.pos);
     if (end < 0) throw new ProtocolError(`${this.message}: ${field} is not NUL-terminated`);
     const s = this.decode(this.pos, end, field);
@@ -86,6 +91,15 @@ export class BodyCursor {
     const v = this.body.subarray(this.pos, this.pos + n);
     this.pos += n;
     return v;
+  }
+
+  /** Steps over an Int32 length and that many bytes (-1 is NULL), checking them like nullableBytes(). */
+  skipNullableBytes(field: string): void {
+    const n = this.i32(`${field} length`);
+    if (n === -1) return;
+    if (n < -1) throw new ProtocolError(`${this.message}: ${field} has an invalid length ${n}`);
+    this.need(n, field);
+    this.pos += n;
   }
 
   /** An Int32 length followed by that many bytes; -1 means NULL. */

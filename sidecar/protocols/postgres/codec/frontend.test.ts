@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError } from './errors.ts';
-import { parseFrontendMessage, parseStartupPhase } from './frontend.ts';
+import { parseBindTarget, parseFrontendMessage, parseStartupPhase } from './frontend.ts';
 import type { AuthResponseKind } from './frontend.ts';
 import { StartupCode } from './types.ts';
 
@@ -55,6 +55,20 @@ describe('frontend: malformed typed messages', () => {
         (e: unknown) => e instanceof ProtocolError && e.sqlState === '08P01' && c.error.test(e.message));
     });
   }
+});
+
+describe('frontend: parseBindTarget checks a Bind exactly as parseBind does', () => {
+  for (const c of typed.filter((t) => t.type === 'B')) {
+    it(c.name, () => {
+      assert.throws(() => parseBindTarget(c.body), (e: unknown) => e instanceof ProtocolError && c.error.test(e.message));
+    });
+  }
+  it('returns the portal and statement names of a well-formed Bind', () => {
+    const body = cat(z('p1'), z('s1'), i16(1), i16(0), i16(2), i32(3), Buffer.from('abc'), i32(-1), i16(1), i16(1));
+    assert.deepEqual(parseBindTarget(body), { portal: 'p1', statement: 's1' });
+    assert.deepEqual(parseBindTarget(cat(z(''), z(''), i16(0), i16(0), i16(0))), { portal: '', statement: '' });
+    assert.throws(() => parseBindTarget(cat(body, Buffer.from([0]))), /1 unexpected trailing bytes/);
+  });
 });
 
 const startup: { name: string; body: Buffer; error: RegExp }[] = [

@@ -213,6 +213,23 @@ export function parseBind(body: Buffer): Bind {
   return { kind: 'Bind', portal, statement, paramFormats, params, resultFormats };
 }
 
+/**
+ * What a proxy needs of a Bind — which portal from which statement — with the whole message checked exactly as
+ * parseBind() checks it, but without a view per parameter value (the hot path binds on every execution).
+ */
+export function parseBindTarget(body: Buffer): { readonly portal: string; readonly statement: string } {
+  const c = new BodyCursor(body, 'Bind', true);
+  const portal = c.cstring('portal name');
+  const statement = c.cstring('statement name');
+  const formats = formatCodes(c, 'parameter format').length;
+  const n = c.u16('parameter count');
+  if (formats > 1 && formats !== n) throw new ProtocolError(`Bind: ${formats} parameter formats for ${n} parameters`);
+  for (let i = 0; i < n; i++) c.skipNullableBytes('parameter value');
+  formatCodes(c, 'result format');
+  c.end();
+  return { portal, statement };
+}
+
 export function parseDescribe(body: Buffer): Describe {
   const c = new BodyCursor(body, 'Describe', true);
   const target = statementOrPortal(c);
