@@ -44,6 +44,7 @@ import {
 import { MessagePump } from './message-pump.ts';
 import { GrantWindow } from '../../approvals/grants.ts';
 import { CoalescingWriter } from './coalescing-writer.ts';
+import { allowedCommandRecord } from './command-record.ts';
 import { connectUpstream, UpstreamError, type UpstreamConnection } from './upstream.ts';
 import { ExpectationQueue, expectBind, expectClose, expectDescribeStatement, expectParse, expectSync, type Expectation } from './expectations.ts';
 import { newCommandContext, type CommandContext } from './command-context.ts';
@@ -557,7 +558,11 @@ export class PgSession {
       const c = v.cached;
       const plain = forwarded && !approved && approval === undefined && d.action === 'allow';
       let body = plain ? c?.recordedAllow : undefined;
-      if (body === undefined) {
+      if (body === undefined && plain) {
+        // Statements of one shape share their decision: everything after the text is serialised once per decision.
+        body = allowedCommandRecord(redacted(v), d);
+        if (c !== undefined) c.recordedAllow = body;
+      } else if (body === undefined) {
         body = JSON.stringify({
           type: 'command',
           command: redacted(v),
@@ -568,7 +573,6 @@ export class PgSession {
           ...(approval ? { approval } : {}),
           forwarded,
         } satisfies EventInput);
-        if (plain && c !== undefined) c.recordedAllow = body;
       }
       seq = this.#rec!.recordSerialized(body);
     } catch (e) {
