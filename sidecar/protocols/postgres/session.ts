@@ -593,17 +593,17 @@ export class PgSession {
 
   /** The labelled counter for one action and rule, bound once per session: labelling per increment hashes the
    * label set every time. */
-  #decisionCounter(action: string, rule: string): { inc(): void } {
-    const key = `${action}\u0000${rule}`;
-    let c = this.#decisionCounters.get(key);
+  #decisionCounter(action: 'allow' | 'approve' | 'deny', rule: string): { inc(): void } {
+    const byRule = this.#decisionCounters[action];
+    let c = byRule.get(rule);
     if (c === undefined) {
       c = this.#rt.metrics.decisions.labels({ resource: this.#rt.resourceName, action, rule });
-      this.#decisionCounters.set(key, c);
+      byRule.set(rule, c);
     }
     return c;
   }
 
-  readonly #decisionCounters = new Map<string, { inc(): void }>();
+  readonly #decisionCounters = { allow: new Map<string, { inc(): void }>(), approve: new Map<string, { inc(): void }>(), deny: new Map<string, { inc(): void }>() };
 
   /** A command that could not be recorded is not run (failureMode closed): refused like a denial, in its protocol. */
   #denyUnrecorded(reason: string, mode: 'query' | 'sync' | 'flush'): void {
