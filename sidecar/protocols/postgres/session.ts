@@ -486,14 +486,9 @@ export class PgSession {
     // Only a statement that changed the state moves it (a prepared statement was decided in its Parse-time state,
     // which must not overwrite what happened since).
     if (analysis.stateAfter !== decidedIn) this.#state = analysis.stateAfter as PgTrackedState;
-    let refresh = false;
-    let ddl = false;
-    for (const p of analysis.parts) {
-      if (p.kind === 'set' || p.kind === 'set_role' || p.kind === 'do' || p.kind === 'call' || p.kind === 'transaction' || p.kind === 'discard') refresh = true;
-      if (p.kind.startsWith('create_') || p.kind.startsWith('alter_') || p.kind.startsWith('drop_') || p.kind === 'comment') ddl = true;
-      if (p.functions.some((f) => f.name === 'set_config')) refresh = true;
-    }
-    if (ddl) {
+    const effects = forwardEffects(analysis.parts);
+    const refresh = (effects & mayChangeSearchPath) !== 0;
+    if ((effects & changesSchema) !== 0) {
       const st = this.#rt.current();
       st?.planner.invalidate();
       st?.decider.clear();
@@ -1303,6 +1298,24 @@ export class PgSession {
 }
 
 const buildFlushFrame = Buffer.from([0x48, 0, 0, 0, 4]);
+const mayChangeSearchPath = 1;
+const changesSchema = 2;
+/** What running these parts may change, per parts list (shared by every command of a cached decision or shape). */
+const effectsOf = new WeakMap<PgAnalysis['parts'], number>();
+function forwardEffects(parts: PgAnalysis['parts']): number {
+  let e = effectsOf.get(parts);
+  if (e === undefined) {
+    e = 0;
+    for (const p of parts) {
+      if (p.kind === 'set' || p.kind === 'set_role' || p.kind === 'do' || p.kind === 'call' || p.kind === 'transaction' || p.kind === 'discard') e |= mayChangeSearchPath;
+      if (p.kind.startsWith('create_') || p.kind.startsWith('alter_') || p.kind.startsWith('drop_') || p.kind === 'comment') e |= changesSchema;
+      if (p.functions.some((f) => f.name === 'set_config')) e |= mayChangeSearchPath;
+    }
+    effectsOf.set(parts, e);
+  }
+  return e;
+}
+
 /** How restrictive an action is: a batch takes its most restrictive statement's. */
 const rank = { allow: 0, approve: 1, deny: 2 } as const;
 /** Statement kinds after whose failure the tracked session state may be ahead of the server's. */
