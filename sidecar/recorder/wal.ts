@@ -33,6 +33,8 @@ export class RecorderClosedError extends RecorderError {}
 export class RecorderWriteError extends RecorderError {}
 
 const NEWLINE = 0x0a;
+/** Where lines are encoded before their write(2); shared, as writes are synchronous. */
+const scratch = Buffer.allocUnsafe(64 * 1024);
 
 export class Recorder {
   readonly #fd: number;
@@ -112,17 +114,16 @@ export class Recorder {
   /** One write(2) of the queued events followed by `next`. */
   #write(next: string): void {
     const line = `${this.#unterminated ? '\n' : ''}${this.#pending}${next}`;
-    const length = Buffer.byteLength(line);
+    // Encoded once, into a reused buffer when it surely fits (UTF-8 needs at most 3 bytes per UTF-16 unit): no
+    // allocation and no separate pass to measure the length on the hot path.
+    const bytes = line.length * 3 <= scratch.length ? scratch : Buffer.from(line);
+    const length = bytes === scratch ? scratch.write(line, 0, 'utf8') : bytes.length;
     if (this.#bytes + length > this.#maxBytes) throw new RecorderFullError('audit buffer full: refusing commands rather than running them unrecorded');
     this.#pending = '';
     let written = 0;
     try {
-      written = writeSync(this.#fd, line);
       // A regular file takes the whole line at once; a short write means the disk filled up mid-line. Finish it.
-      if (written < length) {
-        const bytes = Buffer.from(line);
-        while (written < length) written += writeSync(this.#fd, bytes, written);
-      }
+      while (written < length) written += writeSync(this.#fd, bytes, written, length - written);
     } catch (error) {
       this.#unterminated = true;
       this.#bytes = this.#size();
