@@ -445,6 +445,23 @@ export class PgSession {
     return { decision: cached.decision, analysis: cached.analysis as PgAnalysis, text, cached };
   }
 
+  /**
+   * #decide for the messages of one batch: Parse, Bind and Execute of a statement ask about the same text in the
+   * same state, and the answer cannot change within the batch (it is decided synchronously, under one bundle).
+   */
+  #decideInBatch(text: string, st: PgResourceState, state: PgTrackedState): Verdict {
+    if (text === this.#memoText && state === this.#memoState && this.#memoVerdict !== undefined) return this.#memoVerdict;
+    const v = this.#decide(text, st, state);
+    this.#memoText = text;
+    this.#memoState = state;
+    this.#memoVerdict = v;
+    return v;
+  }
+
+  #memoText: string | undefined;
+  #memoState: PgTrackedState | undefined;
+  #memoVerdict: Verdict | undefined;
+
   #onQuery(text: string, frame: Buffer): void {
     const st = this.#rt.current();
     if (!st) return this.#deny(text, undefined, { action: 'deny', reasons: ['no valid policy bundle is loaded'] }, 'query');
@@ -748,6 +765,7 @@ export class PgSession {
       this.#deny('(extended protocol batch)', undefined, { action: 'deny', reasons: ['no valid policy bundle is loaded'] }, mode);
       return;
     }
+    this.#memoText = undefined;
     const statements = new Map(this.#statements);
     const portals = new Map(this.#portals);
     let state = this.#state;
@@ -764,7 +782,7 @@ export class PgSession {
         switch (m.type) {
           case FrontendType.Parse: {
             const p = parseParse(body);
-            const v = this.#decide(p.query, st, state);
+            const v = this.#decideInBatch(p.query, st, state);
             consider(v);
             statements.set(p.name, { text: p.query, state });
             break;
@@ -777,7 +795,7 @@ export class PgSession {
               break;
             }
             // Re-decided against the current bundle: a tightened policy applies to statements prepared before it.
-            const v = this.#decide(s.text, st, s.state);
+            const v = this.#decideInBatch(s.text, st, s.state);
             consider(v);
             portals.set(b.portal, { statement: b.statement, text: s.text, state: s.state });
             break;
@@ -790,7 +808,7 @@ export class PgSession {
               consider({ text: `(execute of unknown portal ${JSON.stringify(e.portal)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`portal ${JSON.stringify(e.portal)} is unknown to portcullis`] } });
               break;
             }
-            const v = this.#decide(p.text, st, p.state);
+            const v = this.#decideInBatch(p.text, st, p.state);
             consider(v);
             executes.push({ portal: e.portal, verdict: v, state: p.state });
             // A statement that changes session state (SET, PREPARE …) changes it for what follows.
