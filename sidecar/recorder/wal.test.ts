@@ -169,3 +169,38 @@ test('a recorded line is exactly the event followed by its session, seq and time
     assert.equal(line, JSON.stringify({ ...events[i], session: 's-"quoted"\\id', seq: i + 1, time }));
   });
 });
+
+test('sequence numbers of any width, queued results and commands interleaved: every line exact and in order', (t) => {
+  const dir = tempDir(t);
+  const recorder = new Recorder({ dir });
+  const s = recorder.session('s-1');
+  const expected: EventInput[] = [];
+  for (let i = 0; i < 1205; i++) {
+    const e: EventInput = i % 3 === 0 ? command(`SELECT ${i} -- é`) : { type: 'result', command: i, rows: i * 7, bytes: 10, durationMs: 0.125, masked: i % 2 };
+    if (e.type === 'result') s.recordLater(e);
+    else s.record(e);
+    expected.push(e);
+  }
+  recorder.close();
+  const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
+  assert.equal(lines.length, expected.length);
+  lines.forEach((line, i) => {
+    const time = (JSON.parse(line) as { time: string }).time;
+    assert.equal(line, JSON.stringify({ ...expected[i], session: 's-1', seq: i + 1, time }));
+  });
+});
+
+test('a statement far larger than the write buffer is recorded whole', (t) => {
+  const dir = tempDir(t);
+  const recorder = new Recorder({ dir });
+  const s = recorder.session('s-big');
+  const big = command(`SELECT '${'x'.repeat(3 * 1024 * 1024)}'`);
+  s.recordLater({ type: 'result', command: 0, rows: 0, bytes: 0, durationMs: 0, masked: 0 });
+  s.record(big);
+  s.record(command('SELECT 1'));
+  recorder.close();
+  const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
+  assert.equal(lines.length, 3);
+  assert.equal((JSON.parse(lines[1]!) as { command: string }).command, big.type === 'command' ? big.command : '');
+  assert.equal((JSON.parse(lines[2]!) as { seq: number }).seq, 3);
+});

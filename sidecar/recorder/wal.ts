@@ -33,8 +33,20 @@ export class RecorderClosedError extends RecorderError {}
 export class RecorderWriteError extends RecorderError {}
 
 const NEWLINE = 0x0a;
-/** Where lines are encoded before their write(2); shared, as writes are synchronous. */
-const scratch = Buffer.allocUnsafe(64 * 1024);
+const initialOut = 64 * 1024;
+const maxKeptOut = 1024 * 1024;
+
+/** Writes the decimal digits of a non-negative integer at `at`; returns the offset after them. */
+function writeDecimal(buf: Buffer, at: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let i = at + digits;
+  for (let x = n; ; x = Math.floor(x / 10)) {
+    buf[--i] = 0x30 + (x % 10);
+    if (x < 10) break;
+  }
+  return at + digits;
+}
 
 export class Recorder {
   readonly #fd: number;
@@ -72,13 +84,46 @@ export class Recorder {
    * the next append, or within a few milliseconds, so a command costs one write(2), not two. Order is kept.
    */
   appendLater(event: AuditEvent): void {
-    this.appendLineLater(JSON.stringify(event));
+    if (this.#closed) return;
+    this.#encodeRaw(JSON.stringify(event));
+    this.#scheduleFlush();
   }
 
-  /** appendLater() of an event already serialised as one JSON line (without its newline). */
-  appendLineLater(line: string): void {
+  /** appendLater() of a session's event: `body` is the event as JSON.stringify wrote it, `stamp` its session stamp. */
+  appendEventLater(body: string, stamp: string, seq: number): void {
     if (this.#closed) return;
-    this.#pending += `${line}\n`;
+    this.#encodeEvent(body, stamp, seq);
+    this.#scheduleFlush();
+  }
+
+  /** Appends one event; throws a RecorderError when it cannot (callers refuse the command). */
+  append(event: AuditEvent): void {
+    this.#checkWritable();
+    const start = this.#outLen;
+    this.#encodeRaw(JSON.stringify(event));
+    this.#writeOut(start);
+  }
+
+  /** append() of a session's event (see appendEventLater). */
+  appendEvent(body: string, stamp: string, seq: number): void {
+    this.#checkWritable();
+    const start = this.#outLen;
+    this.#encodeEvent(body, stamp, seq);
+    this.#writeOut(start);
+  }
+
+  // Lines are encoded as they come into one buffer: queued results first, then the line that must be on file before
+  // its command runs; one write(2) takes them all. No line is ever concatenated or flattened as a JS string.
+  #out = Buffer.allocUnsafe(initialOut);
+  #outLen = 0;
+  #flushScheduled = false;
+
+  #checkWritable(): void {
+    if (this.#closed) throw new RecorderClosedError('recorder is closed');
+    if (this.#syncError) throw new RecorderWriteError('audit file could not be synced: refusing commands', { cause: this.#syncError });
+  }
+
+  #scheduleFlush(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // A few milliseconds: under load the next command's write carries it; when idle it still lands promptly.
@@ -86,44 +131,76 @@ export class Recorder {
     }
   }
 
-  #pending = '';
-  #flushScheduled = false;
-
   #flushPending(): void {
     this.#flushScheduled = false;
-    if (this.#pending === '' || this.#closed) return;
+    if (this.#outLen === 0 || this.#closed) return;
     try {
-      this.#write('');
+      this.#writeOut(this.#outLen);
     } catch {
       // Reported by the next append, which refuses its command.
     }
   }
 
-  /** Appends one event; throws a RecorderError when it cannot (callers refuse the command). */
-  append(event: AuditEvent): void {
-    this.appendLine(JSON.stringify(event));
+  /** Room for `chars` more UTF-16 units (at most 3 bytes each in UTF-8). */
+  #reserve(chars: number): void {
+    const need = this.#outLen + chars * 3 + 1;
+    if (need <= this.#out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.#out.length * 2));
+    this.#out.copy(grown, 0, 0, this.#outLen);
+    this.#out = grown;
   }
 
-  /** append() of an event already serialised as one JSON line (without its newline). */
-  appendLine(line: string): void {
-    if (this.#closed) throw new RecorderClosedError('recorder is closed');
-    if (this.#syncError) throw new RecorderWriteError('audit file could not be synced: refusing commands', { cause: this.#syncError });
-    this.#write(`${line}\n`);
+  #put(s: string): void {
+    this.#outLen += this.#out.write(s, this.#outLen, 'utf8');
   }
 
-  /** One write(2) of the queued events followed by `next`. */
-  #write(next: string): void {
-    const line = `${this.#unterminated ? '\n' : ''}${this.#pending}${next}`;
-    // Encoded once, into a reused buffer when it surely fits (UTF-8 needs at most 3 bytes per UTF-16 unit): no
-    // allocation and no separate pass to measure the length on the hot path.
-    const bytes = line.length * 3 <= scratch.length ? scratch : Buffer.from(line);
-    const length = bytes === scratch ? scratch.write(line, 0, 'utf8') : bytes.length;
-    if (this.#bytes + length > this.#maxBytes) throw new RecorderFullError('audit buffer full: refusing commands rather than running them unrecorded');
-    this.#pending = '';
+  /** A line that starts after a torn one begins on a new line. */
+  #startLine(): void {
+    if (this.#unterminated && this.#outLen === 0) {
+      this.#reserve(1);
+      this.#out[this.#outLen++] = NEWLINE;
+      this.#unterminated = false;
+    }
+  }
+
+  #encodeRaw(json: string): void {
+    this.#startLine();
+    this.#reserve(json.length + 1);
+    this.#put(json);
+    this.#out[this.#outLen++] = NEWLINE;
+  }
+
+  /** The bytes of JSON.stringify({ ...event, session, seq, time }) + "\n", from the serialised event and the stamp. */
+  #encodeEvent(body: string, stamp: string, seq: number): void {
+    this.#startLine();
+    const time = isoNow();
+    this.#reserve(body.length + stamp.length + time.length + 32);
+    this.#put(body);
+    this.#outLen--; // the event's closing brace: the stamp goes inside it
+    if (body.length > 2) this.#put(stamp);
+    else this.#put(stamp.slice(1)); // an empty event: no comma before the stamp
+    this.#outLen = writeDecimal(this.#out, this.#outLen, seq);
+    this.#put(',"time":"');
+    this.#put(time);
+    this.#put('"}');
+    this.#out[this.#outLen++] = NEWLINE;
+  }
+
+  /** One write(2) of everything encoded; the line from `start` on is dropped (not queued) if the file is full. */
+  #writeOut(start: number): void {
+    const length = this.#outLen;
+    if (this.#bytes + length > this.#maxBytes) {
+      this.#outLen = start;
+      throw new RecorderFullError('audit buffer full: refusing commands rather than running them unrecorded');
+    }
+    const out = this.#out;
+    this.#outLen = 0;
+    // A very large statement grew the buffer: do not keep that much memory for the small lines that follow.
+    if (out.length > maxKeptOut) this.#out = Buffer.allocUnsafe(initialOut);
     let written = 0;
     try {
       // A regular file takes the whole line at once; a short write means the disk filled up mid-line. Finish it.
-      while (written < length) written += writeSync(this.#fd, bytes, written, length - written);
+      while (written < length) written += writeSync(this.#fd, out, written, length - written);
     } catch (error) {
       this.#unterminated = true;
       this.#bytes = this.#size();
@@ -219,7 +296,7 @@ export class SessionRecorder {
   /** recordLater() of an event already serialised as JSON.stringify would. */
   recordLaterSerialized(body: string): number {
     const seq = ++this.#seq;
-    this.#recorder.appendLineLater(this.#line(body, seq));
+    this.#recorder.appendEventLater(body, this.#stamp, seq);
     return seq;
   }
 
@@ -231,22 +308,15 @@ export class SessionRecorder {
   /** record() of an event already serialised by JSON.stringify (callers reuse it for repeated commands). */
   recordSerialized(body: string): number {
     const seq = this.#seq + 1;
-    this.#recorder.appendLine(this.#line(body, seq));
+    this.#recorder.appendEvent(body, this.#stamp, seq);
     // Numbered only once written, so a refused event leaves no gap in the session's sequence.
     this.#seq = seq;
     return seq;
   }
+
   /** Flushes to disk soon, without blocking the event loop (session end). */
   sync(): void {
     this.#recorder.syncSoon();
-  }
-
-  /**
-   * The same bytes as JSON.stringify({ ...event, session, seq, time }) — the stamp goes last, as the spread put it —
-   * without copying the event into a new object on every command: this runs twice per command on the hot path.
-   */
-  #line(body: string, seq: number): string {
-    return `${body.length > 2 ? body.slice(0, -1) : '{'}${body.length > 2 ? this.#stamp : this.#stamp.slice(1)}${seq},"time":"${isoNow()}"}`;
   }
 }
 
