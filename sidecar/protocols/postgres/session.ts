@@ -609,7 +609,7 @@ export class PgSession {
     const byRule = this.#decisionCounters[action];
     let c = byRule.get(rule);
     if (c === undefined) {
-      c = this.#rt.metrics.decisions.labels({ resource: this.#rt.resourceName, action, rule });
+      c = this.#rt.metrics.decisionCounts.cell({ resource: this.#rt.resourceName, action, rule });
       byRule.set(rule, c);
     }
     return c;
