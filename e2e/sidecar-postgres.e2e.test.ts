@@ -319,6 +319,52 @@ describe('approvals', () => {
     assert.notEqual(direct('SELECT status FROM orders WHERE id = 8').trim(), 'cancelled');
   });
 
+  test('extended protocol: a held prepared write runs after approval, and its statement stays prepared', async () => {
+    const c = await pgClient(port, token);
+    try {
+      const refund = { name: 'refund-order', text: 'UPDATE orders SET status = $1 WHERE id = $2', values: ['refunded', 6] };
+      const pending = c.query(refund);
+      const endpoint = { url: sc.admin.url, token: sc.admin.token };
+      let id: string | undefined;
+      await waitFor(async () => {
+        id = (await listApprovals(endpoint, { phase: 'Pending' }))[0]?.id;
+        return id !== undefined;
+      });
+      await decideApproval(endpoint, id!, 'approve', { user: 'alice', groups: ['sre'] }, 'ok');
+      assert.equal((await pending).rowCount, 1);
+      assert.equal(direct('SELECT status FROM orders WHERE id = 6').trim(), 'refunded');
+      // node-postgres now sends only Bind/Execute for the name: the sidecar must know the statement the held batch
+      // prepared (it is asked again or runs within the grant window — never refused as unknown).
+      const again = c.query({ ...refund, values: ['refunded', 6] });
+      let asked: string | undefined;
+      await Promise.race([again, waitFor(async () => {
+        asked = (await listApprovals(endpoint, { phase: 'Pending' }))[0]?.id;
+        return asked !== undefined;
+      })]);
+      if (asked) await decideApproval(endpoint, asked, 'approve', { user: 'alice', groups: ['sre'] }, 'ok');
+      assert.equal((await again).rowCount, 1);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('extended protocol: a denied batch leaves no prepared statement behind', async () => {
+    const raw = await RawSession.open(port, token);
+    try {
+      raw.send(buildParse('evil', 'DROP TABLE orders'), buildSync());
+      const first = await raw.until((m) => m.kind === 'ReadyForQuery');
+      assert.equal((first[0] as { code: string }).code, '42501');
+      raw.send(buildBind({ portal: '', statement: 'evil' }), buildExecute(), buildSync());
+      const second = await raw.until((m) => m.kind === 'ReadyForQuery');
+      assert.equal(second[0]!.kind, 'ErrorResponse');
+      // Refused as unknown (its detail says why), not run: the denied Parse never registered the name.
+      assert.match(String((second[0] as { fields: Map<string, string> }).fields.get('D')), /"evil" is unknown to portcullis/);
+    } finally {
+      raw.close();
+    }
+    assert.equal(direct("SELECT count(*) FROM pg_tables WHERE tablename = 'orders'").trim(), '1');
+  });
+
   test('a denied approval refuses the statement', async () => {
     const pending = psqlAsync(port, token, 'DELETE FROM orders WHERE id = 9');
     const endpoint = { url: sc.admin.url, token: sc.admin.token };

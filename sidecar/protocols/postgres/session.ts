@@ -45,6 +45,7 @@ import { MessagePump } from './message-pump.ts';
 import { GrantWindow } from '../../approvals/grants.ts';
 import { CoalescingWriter } from './coalescing-writer.ts';
 import { allowedCommandRecord } from './command-record.ts';
+import { MapJournal } from './map-journal.ts';
 import { connectUpstream, UpstreamError, type UpstreamConnection } from './upstream.ts';
 import { ExpectationQueue, expectBind, expectClose, expectDescribeStatement, expectParse, expectSync, type Expectation } from './expectations.ts';
 import { newCommandContext, type CommandContext } from './command-context.ts';
@@ -122,6 +123,7 @@ export class PgSession {
   #statements = new Map<string, NamedStatement>();
   #portals = new Map<string, Portal>();
   #batch: BatchMessage[] = [];
+  readonly #journal = new MapJournal();
   #batchBytes = 0;
   readonly #expect = new ExpectationQueue();
   /** The server skips everything until Sync after an error in the extended protocol. */
@@ -766,8 +768,11 @@ export class PgSession {
       return;
     }
     this.#memoText = undefined;
-    const statements = new Map(this.#statements);
-    const portals = new Map(this.#portals);
+    // The batch changes the session's statements and portals as it goes (later messages see earlier ones), through
+    // the journal: undone unless the batch is forwarded.
+    const statements = this.#statements;
+    const portals = this.#portals;
+    const journal = this.#journal;
     let state = this.#state;
     let worst: Verdict | undefined;
     const executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }> = [];
@@ -784,7 +789,7 @@ export class PgSession {
             const p = parseParse(body);
             const v = this.#decideInBatch(p.query, st, state);
             consider(v);
-            statements.set(p.name, { text: p.query, state });
+            journal.set(statements, p.name, { text: p.query, state });
             break;
           }
           case FrontendType.Bind: {
@@ -797,7 +802,7 @@ export class PgSession {
             // Re-decided against the current bundle: a tightened policy applies to statements prepared before it.
             const v = this.#decideInBatch(s.text, st, s.state);
             consider(v);
-            portals.set(b.portal, { statement: b.statement, text: s.text, state: s.state });
+            journal.set(portals, b.portal, { statement: b.statement, text: s.text, state: s.state });
             break;
           }
           case FrontendType.Execute: {
@@ -817,8 +822,8 @@ export class PgSession {
           }
           case FrontendType.Close: {
             const c = parseClose(body);
-            if (c.target === 'S') statements.delete(c.name);
-            else portals.delete(c.name);
+            if (c.target === 'S') journal.delete(statements, c.name);
+            else journal.delete(portals, c.name);
             break;
           }
           case FrontendType.Describe: {
@@ -830,6 +835,7 @@ export class PgSession {
         }
       }
     } catch (e) {
+      journal.rollback();
       this.#protocolFailure(e);
       return;
     }
@@ -837,31 +843,35 @@ export class PgSession {
       const strict = this.#strictViolation(st, x.verdict, x.state);
       if (strict) consider({ ...x.verdict, decision: { action: 'deny', reasons: [...x.verdict.decision.reasons, strict] } });
     }
-    const forward = () => this.#forwardBatch(batch, statements, portals, executes, st);
-    const text = executes.length > 0 ? executes.map((x) => x.verdict.text).join(';\n') : (worst?.text ?? '');
-    if (!worst || worst.decision.action === 'allow') return forward();
+    if (!worst || worst.decision.action === 'allow') return this.#forwardBatch(batch, executes, st);
+    // Denied or held: the session's maps return to what they were. A held batch waits with them so (answers to
+    // earlier commands still arrive) and makes its changes again when it runs.
+    const redo = journal.rollback();
     if (worst.decision.action === 'deny') return this.#deny(worst.text, worst.analysis, worst.decision, mode);
+    const text = executes.length > 0 ? executes.map((x) => x.verdict.text).join(';\n') : worst.text;
+    const forward = () => {
+      redo();
+      this.#forwardBatch(batch, executes, st);
+    };
     this.#hold(st, { ...worst, text }, forward, (d, approval) => this.#deny(text, worst!.analysis, d, mode, approval));
   }
 
-  #forwardBatch(
-    batch: readonly BatchMessage[],
-    statements: Map<string, NamedStatement>,
-    portals: Map<string, Portal>,
-    executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }>,
-    st: PgResourceState,
-  ): void {
+  #forwardBatch(batch: readonly BatchMessage[], executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }>, st: PgResourceState): void {
     // Record every Execute before any byte is forwarded.
     const contexts: CommandContext[] = [];
     const mode = batch[batch.length - 1]?.type === FrontendType.Sync ? 'sync' : 'flush';
     for (const x of executes) {
       const cmd = this.#recordCommand(x.verdict, true, this.#pendingApproval !== undefined, this.#pendingApproval, mode);
-      if (!cmd) return;
+      if (!cmd) {
+        // Refused because it could not be recorded: as if denied, nothing of the batch stays.
+        this.#journal.rollback();
+        return;
+      }
       contexts.push(cmd);
       st.planner.forwarded?.(this, cmd, x.state);
     }
-    this.#statements = statements;
-    this.#portals = portals;
+    this.#journal.commit();
+    const portals = this.#portals;
     const needPlan = st.planner.needed;
     let exec = 0;
     let describedPortal: string | undefined;
