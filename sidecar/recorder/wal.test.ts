@@ -204,3 +204,23 @@ test('a statement far larger than the write buffer is recorded whole', (t) => {
   assert.equal((JSON.parse(lines[1]!) as { command: string }).command, big.type === 'command' ? big.command : '');
   assert.equal((JSON.parse(lines[2]!) as { seq: number }).seq, 3);
 });
+
+test('a result recorded from its numbers is the same line as the result event through JSON.stringify', (t) => {
+  const dir = tempDir(t);
+  const recorder = new Recorder({ dir });
+  const s = recorder.session('s-r');
+  const results = [
+    { command: 1, rows: 0, bytes: 0, durationMs: 0, masked: 0, error: undefined },
+    { command: 12, rows: 1234567, bytes: 9876543210, durationMs: 0.125, masked: 3, error: undefined },
+    { command: 13, rows: 10, bytes: 20, durationMs: 1234.5, masked: 0, error: '42P01 relation "x" does not exist — é' },
+  ];
+  for (const r of results) s.recordResultLater(r.command, r.rows, r.bytes, r.durationMs, r.masked, r.error);
+  recorder.close();
+  const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
+  assert.equal(lines.length, results.length);
+  lines.forEach((line, i) => {
+    const time = (JSON.parse(line) as { time: string }).time;
+    const { error, ...rest } = results[i]!;
+    assert.equal(line, JSON.stringify({ type: 'result', ...rest, ...(error ? { error } : {}), session: 's-r', seq: i + 1, time }));
+  });
+});

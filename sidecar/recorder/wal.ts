@@ -96,6 +96,40 @@ export class Recorder {
     this.#scheduleFlush();
   }
 
+  /**
+   * appendEventLater() of a command's result, written straight from its numbers: the same bytes as the session's
+   * `{"type":"result",…}` event through JSON.stringify, without building the string (this runs once per command).
+   * The counts are non-negative integers; `durationMs` a finite number.
+   */
+  appendResultLater(stamp: string, seq: number, command: number, rows: number, bytes: number, durationMs: number, masked: number, error: string | undefined): void {
+    if (this.#closed) return;
+    this.#startLine();
+    const err = error ? JSON.stringify(error) : '';
+    const time = isoNow();
+    this.#reserve(err.length + stamp.length + time.length + 200);
+    this.#put('{"type":"result","command":');
+    this.#outLen = writeDecimal(this.#out, this.#outLen, command);
+    this.#put(',"rows":');
+    this.#outLen = writeDecimal(this.#out, this.#outLen, rows);
+    this.#put(',"bytes":');
+    this.#outLen = writeDecimal(this.#out, this.#outLen, bytes);
+    this.#put(',"durationMs":');
+    this.#put(String(durationMs));
+    this.#put(',"masked":');
+    this.#outLen = writeDecimal(this.#out, this.#outLen, masked);
+    if (err !== '') {
+      this.#put(',"error":');
+      this.#put(err);
+    }
+    this.#put(stamp);
+    this.#outLen = writeDecimal(this.#out, this.#outLen, seq);
+    this.#put(',"time":"');
+    this.#put(time);
+    this.#put('"}');
+    this.#out[this.#outLen++] = NEWLINE;
+    this.#scheduleFlush();
+  }
+
   /** Appends one event; throws a RecorderError when it cannot (callers refuse the command). */
   append(event: AuditEvent): void {
     this.#checkWritable();
@@ -297,6 +331,13 @@ export class SessionRecorder {
   recordLaterSerialized(body: string): number {
     const seq = ++this.#seq;
     this.#recorder.appendEventLater(body, this.#stamp, seq);
+    return seq;
+  }
+
+  /** recordLater() of a command's result, from its numbers (see Recorder.appendResultLater). */
+  recordResultLater(command: number, rows: number, bytes: number, durationMs: number, masked: number, error: string | undefined): number {
+    const seq = ++this.#seq;
+    this.#recorder.appendResultLater(this.#stamp, seq, command, rows, bytes, durationMs, masked, error);
     return seq;
   }
 

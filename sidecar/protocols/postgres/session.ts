@@ -1269,11 +1269,7 @@ export class PgSession {
     try {
       // Results may reach the file a moment later (with the next command's write): the command is what had to be
       // recorded before it ran.
-      // Written out by hand: every field but the error is a finite number (the same bytes JSON.stringify makes of
-      // the result event), and this runs once per command.
-      this.#rec?.recordLaterSerialized(
-        `{"type":"result","command":${cmd.seq},"rows":${cmd.rows},"bytes":${cmd.bytes},"durationMs":${Math.round(durationMs * 1000) / 1000},"masked":${cmd.masked}${cmd.error ? `,"error":${JSON.stringify(cmd.error)}` : ''}}`,
-      );
+      this.#rec?.recordResultLater(cmd.seq, cmd.rows, cmd.bytes, Math.round(durationMs * 1000) / 1000, cmd.masked, cmd.error);
     } catch {
       // A full audit buffer refuses the next command; the result of one already run is lost only from the summary.
     }
