@@ -35,8 +35,10 @@ export abstract class MessageReader {
   /** Offset just past the current message. */
   end = 0;
 
+  /** Pushed chunks, unconsumed ones at [head, tail). The array is reused, never truncated: no allocation per read. */
   private readonly chunks: Buffer[] = [];
   private head = 0;
+  private tail = 0;
   private pos = 0;
   private avail = 0;
   private failure: ProtocolError | undefined;
@@ -56,11 +58,13 @@ export abstract class MessageReader {
     if (chunk.length === 0 || this.failure !== undefined) return;
     // Drop consumed chunks first: with a partial message always pending at the tail of a stream, the queue
     // would otherwise never drain to empty and would keep every chunk ever pushed.
-    if (this.head > 0) {
-      this.chunks.splice(0, this.head);
+    if (this.head > 0 && this.tail === this.chunks.length) {
+      this.chunks.copyWithin(0, this.head, this.tail);
+      this.chunks.fill(EMPTY, this.tail - this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
-    this.chunks.push(chunk);
+    this.chunks[this.tail++] = chunk;
     this.avail += chunk.length;
   }
 
@@ -198,9 +202,9 @@ export abstract class MessageReader {
   private dropHead(): void {
     this.pos = 0;
     this.chunks[this.head] = EMPTY; // release the consumed chunk now, not at the next push
-    if (++this.head === this.chunks.length) {
-      this.chunks.length = 0;
+    if (++this.head === this.tail) {
       this.head = 0;
+      this.tail = 0;
     }
   }
 
