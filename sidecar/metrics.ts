@@ -1,40 +1,7 @@
 // The sidecar's Prometheus metrics. Label values are bounded (resource, action, rule names come from the bundle),
 // never statement text or subjects.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-/**
- * Counts kept in plain numbers on the data path and handed to a prom-client counter when it is scraped: prom-client
- * checks and hashes the label set on every inc(), even for a bound child, which costs more than deciding a cached
- * statement. A cell is bound to one label set once; its inc() is an addition.
- */
-export class DeferredCounts {
-  readonly #cells = new Map<string, { readonly labels: Record<string, string>; n: number; inc(): void }>();
-
-  cell(labels: Record<string, string>): { inc(): void } {
-    const key = JSON.stringify(labels);
-    let c = this.#cells.get(key);
-    if (c === undefined) {
-      c = {
-        labels,
-        n: 0,
-        inc() {
-          this.n++;
-        },
-      };
-      this.#cells.set(key, c);
-    }
-    return c;
-  }
-
-  /** Moves what was counted since the last scrape into `counter`. */
-  flushInto(counter: Counter<string>): void {
-    for (const c of this.#cells.values()) {
-      if (c.n === 0) continue;
-      counter.inc(c.labels, c.n);
-      c.n = 0;
-    }
-  }
-}
+import { DeferredCounts, DeferredHistogram } from './deferred-metrics.ts';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -53,12 +20,12 @@ export function createMetrics() {
     }),
     /** The data path counts decisions here (see DeferredCounts); they reach `decisions` at each scrape. */
     decisionCounts,
-    decideSeconds: new Histogram({
+    decideSeconds: new DeferredHistogram({
       name: 'portcullis_decide_seconds',
       help: 'Time to analyse and decide one command (cache hits included).',
-      labelNames: ['resource'] as const,
+      labelNames: ['resource'],
       buckets: [1e-6, 5e-6, 2e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 5e-3],
-      registers: [registry],
+      registry,
     }),
     sessions: new Gauge({ name: 'portcullis_active_sessions', help: 'Open agent sessions.', labelNames: ['resource'] as const, registers: [registry] }),
     sessionsTotal: new Counter({ name: 'portcullis_sessions_total', help: 'Agent sessions by how authentication ended.', labelNames: ['resource', 'result'] as const, registers: [registry] }),
