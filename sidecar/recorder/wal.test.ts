@@ -213,8 +213,13 @@ test('a result recorded from its numbers is the same line as the result event th
     { command: 1, rows: 0, bytes: 0, durationMs: 0, masked: 0, error: undefined },
     { command: 12, rows: 1234567, bytes: 9876543210, durationMs: 0.125, masked: 3, error: undefined },
     { command: 13, rows: 10, bytes: 20, durationMs: 1234.5, masked: 0, error: '42P01 relation "x" does not exist — é' },
+    { command: 14, rows: 1, bytes: 1, durationMs: 0.001, masked: 0, error: undefined },
+    { command: 15, rows: 1, bytes: 1, durationMs: 0.01, masked: 0, error: undefined },
+    { command: 16, rows: 1, bytes: 1, durationMs: 17.09, masked: 0, error: undefined },
+    { command: 17, rows: 1, bytes: 1, durationMs: 100, masked: 0, error: undefined },
+    { command: 18, rows: 1, bytes: 1, durationMs: 3600000.999, masked: 0, error: undefined },
   ];
-  for (const r of results) s.recordResultLater(r.command, r.rows, r.bytes, r.durationMs, r.masked, r.error);
+  for (const r of results) s.recordResultLater(r.command, r.rows, r.bytes, Math.round(r.durationMs * 1000), r.masked, r.error);
   recorder.close();
   const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
   assert.equal(lines.length, results.length);
@@ -223,4 +228,17 @@ test('a result recorded from its numbers is the same line as the result event th
     const { error, ...rest } = results[i]!;
     assert.equal(line, JSON.stringify({ type: 'result', ...rest, ...(error ? { error } : {}), session: 's-r', seq: i + 1, time }));
   });
+});
+
+test('durations are written as JSON writes the number of milliseconds, for every microsecond count', (t) => {
+  const dir = tempDir(t);
+  const recorder = new Recorder({ dir });
+  const s = recorder.session('s-d');
+  const micros: number[] = [];
+  for (let k = 0; k < 2100; k++) micros.push(k);
+  for (let k = 1; k < 4000; k++) micros.push(Math.floor(k * 7919.37 * k) % 1e10);
+  for (const m of micros) s.recordResultLater(1, 0, 0, m, 0, undefined);
+  recorder.close();
+  const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
+  lines.forEach((line, i) => assert.ok(line.includes(`"durationMs":${JSON.stringify(micros[i]! / 1000)},`), line));
 });

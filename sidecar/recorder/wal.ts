@@ -34,6 +34,13 @@ export class RecorderWriteError extends RecorderError {}
 
 const NEWLINE = 0x0a;
 const initialOut = 64 * 1024;
+const RESULT_HEAD = Buffer.from('{"type":"result","command":');
+const RESULT_ROWS = Buffer.from(',"rows":');
+const RESULT_BYTES = Buffer.from(',"bytes":');
+const RESULT_DURATION = Buffer.from(',"durationMs":');
+const RESULT_MASKED = Buffer.from(',"masked":');
+const RESULT_ERROR = Buffer.from(',"error":');
+const TIME_OPEN = Buffer.from(',"time":"');
 const maxKeptOut = 1024 * 1024;
 
 /** Writes the decimal digits of a non-negative integer at `at`; returns the offset after them. */
@@ -90,7 +97,7 @@ export class Recorder {
   }
 
   /** appendLater() of a session's event: `body` is the event as JSON.stringify wrote it, `stamp` its session stamp. */
-  appendEventLater(body: string, stamp: string, seq: number): void {
+  appendEventLater(body: string, stamp: Buffer, seq: number): void {
     if (this.#closed) return;
     this.#encodeEvent(body, stamp, seq);
     this.#scheduleFlush();
@@ -99,34 +106,28 @@ export class Recorder {
   /**
    * appendEventLater() of a command's result, written straight from its numbers: the same bytes as the session's
    * `{"type":"result",…}` event through JSON.stringify, without building the string (this runs once per command).
-   * The counts are non-negative integers; `durationMs` a finite number.
+   * The counts are non-negative integers; the duration is whole microseconds (recorded as milliseconds).
    */
-  appendResultLater(stamp: string, seq: number, command: number, rows: number, bytes: number, durationMs: number, masked: number, error: string | undefined): void {
+  appendResultLater(stamp: Buffer, seq: number, command: number, rows: number, bytes: number, durationMicros: number, masked: number, error: string | undefined): void {
     if (this.#closed) return;
     this.#startLine();
     const err = error ? JSON.stringify(error) : '';
-    const time = isoNow();
-    this.#reserve(err.length + stamp.length + time.length + 200);
-    this.#put('{"type":"result","command":');
-    this.#outLen = writeDecimal(this.#out, this.#outLen, command);
-    this.#put(',"rows":');
-    this.#outLen = writeDecimal(this.#out, this.#outLen, rows);
-    this.#put(',"bytes":');
-    this.#outLen = writeDecimal(this.#out, this.#outLen, bytes);
-    this.#put(',"durationMs":');
-    this.#put(String(durationMs));
-    this.#put(',"masked":');
-    this.#outLen = writeDecimal(this.#out, this.#outLen, masked);
+    this.#reserve(err.length + stamp.length + 200);
+    this.#bytesOut(RESULT_HEAD);
+    this.#decimal(command);
+    this.#bytesOut(RESULT_ROWS);
+    this.#decimal(rows);
+    this.#bytesOut(RESULT_BYTES);
+    this.#decimal(bytes);
+    this.#bytesOut(RESULT_DURATION);
+    this.#millis(durationMicros);
+    this.#bytesOut(RESULT_MASKED);
+    this.#decimal(masked);
     if (err !== '') {
-      this.#put(',"error":');
+      this.#bytesOut(RESULT_ERROR);
       this.#put(err);
     }
-    this.#put(stamp);
-    this.#outLen = writeDecimal(this.#out, this.#outLen, seq);
-    this.#put(',"time":"');
-    this.#put(time);
-    this.#put('"}');
-    this.#out[this.#outLen++] = NEWLINE;
+    this.#tail(stamp, seq);
     this.#scheduleFlush();
   }
 
@@ -139,7 +140,7 @@ export class Recorder {
   }
 
   /** append() of a session's event (see appendEventLater). */
-  appendEvent(body: string, stamp: string, seq: number): void {
+  appendEvent(body: string, stamp: Buffer, seq: number): void {
     this.#checkWritable();
     const start = this.#outLen;
     this.#encodeEvent(body, stamp, seq);
@@ -188,6 +189,48 @@ export class Recorder {
     this.#outLen += this.#out.write(s, this.#outLen, 'utf8');
   }
 
+  /** Copies bytes already encoded (constant pieces, the session stamp): no call into the string encoder. */
+  #bytesOut(b: Uint8Array): void {
+    this.#out.set(b, this.#outLen);
+    this.#outLen += b.length;
+  }
+
+  #decimal(n: number): void {
+    this.#outLen = writeDecimal(this.#out, this.#outLen, n);
+  }
+
+  /** Microseconds as milliseconds with up to three decimals, as JSON.stringify writes the number µs / 1000. */
+  #millis(micros: number): void {
+    const whole = Math.floor(micros / 1000);
+    let frac = micros - whole * 1000;
+    this.#decimal(whole);
+    if (frac === 0) return;
+    const out = this.#out;
+    out[this.#outLen++] = 0x2e; // '.'
+    let digits = 3;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      digits--;
+    }
+    this.#outLen += digits;
+    for (let i = 1; i <= digits; i++, frac = Math.floor(frac / 10)) out[this.#outLen - i] = 0x30 + (frac % 10);
+  }
+
+  /** The session stamp, seq and time that end every session event, and the newline. */
+  #tail(stamp: Uint8Array, seq: number): void {
+    this.#bytesOut(stamp);
+    this.#decimal(seq);
+    this.#bytesOut(TIME_OPEN);
+    const time = isoNow();
+    const out = this.#out;
+    let at = this.#outLen;
+    for (let i = 0; i < time.length; i++) out[at++] = time.charCodeAt(i); // ASCII
+    out[at++] = 0x22; // '"'
+    out[at++] = 0x7d; // '}'
+    out[at++] = NEWLINE;
+    this.#outLen = at;
+  }
+
   /** A line that starts after a torn one begins on a new line. */
   #startLine(): void {
     if (this.#unterminated && this.#outLen === 0) {
@@ -205,20 +248,15 @@ export class Recorder {
   }
 
   /** The bytes of JSON.stringify({ ...event, session, seq, time }) + "\n", from the serialised event and the stamp. */
-  #encodeEvent(body: string, stamp: string, seq: number): void {
+  #encodeEvent(body: string, stamp: Buffer, seq: number): void {
     this.#startLine();
-    const time = isoNow();
-    this.#reserve(body.length + stamp.length + time.length + 32);
+    this.#reserve(body.length + stamp.length + 64);
     this.#put(body);
     this.#outLen--; // the event's closing brace: the stamp goes inside it
-    if (body.length > 2) this.#put(stamp);
-    else this.#put(stamp.slice(1)); // an empty event: no comma before the stamp
-    this.#outLen = writeDecimal(this.#out, this.#outLen, seq);
-    this.#put(',"time":"');
-    this.#put(time);
-    this.#put('"}');
-    this.#out[this.#outLen++] = NEWLINE;
+    // An empty event ("{}") takes the stamp without its leading comma.
+    this.#tail(body.length > 2 ? stamp : stamp.subarray(1), seq);
   }
+
 
   /** One write(2) of everything encoded; the line from `start` on is dropped (not queued) if the file is full. */
   #writeOut(start: number): void {
@@ -315,12 +353,12 @@ export class SessionRecorder {
   readonly #recorder: Recorder;
   readonly id: string;
   #seq = 0;
-  /** `,"session":"<id>","seq":` — the stamp every line of this session ends with, serialised once. */
-  readonly #stamp: string;
+  /** `,"session":"<id>","seq":` — the stamp every line of this session ends with, encoded once. */
+  readonly #stamp: Buffer;
   constructor(recorder: Recorder, id: string) {
     this.#recorder = recorder;
     this.id = id;
-    this.#stamp = `,"session":${JSON.stringify(id)},"seq":`;
+    this.#stamp = Buffer.from(`,"session":${JSON.stringify(id)},"seq":`);
   }
   /** Records an event that may reach the file a moment later (results); returns its sequence number. */
   recordLater(event: EventInput): number {
@@ -335,9 +373,9 @@ export class SessionRecorder {
   }
 
   /** recordLater() of a command's result, from its numbers (see Recorder.appendResultLater). */
-  recordResultLater(command: number, rows: number, bytes: number, durationMs: number, masked: number, error: string | undefined): number {
+  recordResultLater(command: number, rows: number, bytes: number, durationMicros: number, masked: number, error: string | undefined): number {
     const seq = ++this.#seq;
-    this.#recorder.appendResultLater(this.#stamp, seq, command, rows, bytes, durationMs, masked, error);
+    this.#recorder.appendResultLater(this.#stamp, seq, command, rows, bytes, durationMicros, masked, error);
     return seq;
   }
 

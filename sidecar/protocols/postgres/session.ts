@@ -1269,7 +1269,7 @@ export class PgSession {
     try {
       // Results may reach the file a moment later (with the next command's write): the command is what had to be
       // recorded before it ran.
-      this.#rec?.recordResultLater(cmd.seq, cmd.rows, cmd.bytes, Math.round(durationMs * 1000) / 1000, cmd.masked, cmd.error);
+      this.#rec?.recordResultLater(cmd.seq, cmd.rows, cmd.bytes, Math.round(durationMs * 1000), cmd.masked, cmd.error);
     } catch {
       // A full audit buffer refuses the next command; the result of one already run is lost only from the summary.
     }
