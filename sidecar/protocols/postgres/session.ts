@@ -38,7 +38,7 @@ import {
   parseQuery,
   parseRowDescription,
   parseStartupPhase,
-  readyStatus,
+  readyStatusIn,
   type TransactionStatus,
 } from './codec/index.ts';
 import { MessagePump } from './message-pump.ts';
@@ -783,7 +783,8 @@ export class PgSession {
     };
     try {
       for (const m of batch) {
-        const body = m.buffer.subarray(m.start + 5, m.end);
+        // Sync and Flush have no body to read.
+        const body = m.type === FrontendType.Sync || m.type === FrontendType.Flush ? EMPTY_BODY : m.buffer.subarray(m.start + 5, m.end);
         switch (m.type) {
           case FrontendType.Parse: {
             const p = parseParse(body);
@@ -1021,7 +1022,7 @@ export class PgSession {
       case BackendType.ErrorResponse:
         return this.#onError(head);
       case BackendType.ReadyForQuery: {
-        this.#tx = readyStatus(r.body);
+        this.#tx = readyStatusIn(r.buffer, r.bodyStart, r.end);
         if (head?.k === 'query') this.#finishCommand(head.command);
         if (head?.k === 'sync' || head?.k === 'query') this.#expect.shift();
         else throw new ProtocolError(`ReadyForQuery while expecting ${head?.k ?? 'nothing'}`);
@@ -1322,6 +1323,7 @@ export class PgSession {
 }
 
 const buildFlushFrame = Buffer.from([0x48, 0, 0, 0, 4]);
+const EMPTY_BODY = Buffer.alloc(0);
 const mayChangeSearchPath = 1;
 const changesSchema = 2;
 /** What running these parts may change, per parts list (shared by every command of a cached decision or shape). */

@@ -182,12 +182,17 @@ export function parseReadyForQuery(body: Buffer): ReadyForQuery {
 
 /** The transaction status byte alone: the proxy reads it on every ReadyForQuery. */
 export function readyStatus(body: Buffer): TransactionStatus {
-  if (body.length !== 1) throw new ProtocolError(`ReadyForQuery: body of ${body.length} bytes (expected 1)`);
-  switch (body[0]) {
+  return readyStatusIn(body, 0, body.length);
+}
+
+/** readyStatus() of the body at `buf[start, end)`, without making a view of it (once per round trip). */
+export function readyStatusIn(buf: Buffer, start: number, end: number): TransactionStatus {
+  if (end - start !== 1) throw new ProtocolError(`ReadyForQuery: body of ${end - start} bytes (expected 1)`);
+  switch (buf[start]) {
     case 0x49: return 'I';
     case 0x54: return 'T';
     case 0x45: return 'E';
-    default: throw new ProtocolError(`ReadyForQuery: invalid transaction status 0x${(body[0] as number).toString(16)}`);
+    default: throw new ProtocolError(`ReadyForQuery: invalid transaction status 0x${(buf[start] as number).toString(16)}`);
   }
 }
 
