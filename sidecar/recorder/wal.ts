@@ -139,6 +139,18 @@ export class Recorder {
     this.#writeOut(start);
   }
 
+  /** appendEvent() of an event already encoded as UTF-8 JSON (a repeated command's record): copied, not encoded. */
+  appendEventBytes(body: Uint8Array, stamp: Buffer, seq: number): void {
+    this.#checkWritable();
+    const start = this.#outLen;
+    this.#startLine();
+    this.#reserve(body.length + stamp.length + 64);
+    this.#bytesOut(body);
+    this.#outLen--; // the closing brace
+    this.#tail(body.length > 2 ? stamp : stamp.subarray(1), seq);
+    this.#writeOut(start);
+  }
+
   /** append() of a session's event (see appendEventLater). */
   appendEvent(body: string, stamp: Buffer, seq: number): void {
     this.#checkWritable();
@@ -382,6 +394,14 @@ export class SessionRecorder {
   /** Records the event and returns its sequence number; throws a RecorderError when it cannot be recorded. */
   record(event: EventInput): number {
     return this.recordSerialized(JSON.stringify(event));
+  }
+
+  /** record() of an event already serialised by JSON.stringify and encoded as UTF-8. */
+  recordEncoded(body: Uint8Array): number {
+    const seq = this.#seq + 1;
+    this.#recorder.appendEventBytes(body, this.#stamp, seq);
+    this.#seq = seq;
+    return seq;
   }
 
   /** record() of an event already serialised by JSON.stringify (callers reuse it for repeated commands). */

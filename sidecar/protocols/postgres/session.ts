@@ -39,6 +39,7 @@ import {
   parseRowDescription,
   parseStartupPhase,
   readyStatusIn,
+  type StringMemo,
   type TransactionStatus,
 } from './codec/index.ts';
 import { MessagePump } from './message-pump.ts';
@@ -106,7 +107,7 @@ interface Verdict {
   readonly analysis: PgAnalysis;
   readonly text: string;
   /** The cached decision entry, which also caches the redacted text (redaction parses the statement again). */
-  readonly cached?: { redacted?: string; shape?: string; redactsNothing?: boolean; recordedAllow?: string };
+  readonly cached?: { redacted?: string; shape?: string; redactsNothing?: boolean; recordedAllow?: string; recordedAllowBytes?: Buffer };
 }
 
 export class PgSession {
@@ -124,6 +125,8 @@ export class PgSession {
   #portals = new Map<string, Portal>();
   #batch: BatchMessage[] = [];
   readonly #journal = new MapJournal();
+  /** The last statement text a Parse carried: a client repeating it is not decoded again (see cstringMemo). */
+  readonly #queryMemo: StringMemo = { bytes: undefined, text: '' };
   #batchBytes = 0;
   readonly #expect = new ExpectationQueue();
   /** The server skips everything until Sync after an error in the extended protocol. */
@@ -571,12 +574,17 @@ export class PgSession {
       // The usual record (allowed, no approval) is the same bytes for every run of a statement: serialised once.
       const c = v.cached;
       const plain = forwarded && !approved && approval === undefined && d.action === 'allow';
-      let body = plain ? c?.recordedAllow : undefined;
-      if (body === undefined && plain) {
+      const known = plain ? c?.recordedAllow : undefined;
+      let body: string | undefined;
+      if (known !== undefined && c !== undefined) {
+        // A statement seen before under the same cache entry: its record is the same bytes every time. (Entries
+        // made per statement by a shape hit never get here; only cached ones are asked twice.)
+        c.recordedAllowBytes ??= Buffer.from(known);
+      } else if (plain) {
         // Statements of one shape share their decision: everything after the text is serialised once per decision.
         body = allowedCommandRecord(redacted(v), d);
         if (c !== undefined) c.recordedAllow = body;
-      } else if (body === undefined) {
+      } else {
         body = JSON.stringify({
           type: 'command',
           command: redacted(v),
@@ -588,7 +596,7 @@ export class PgSession {
           forwarded,
         } satisfies EventInput);
       }
-      seq = this.#rec!.recordSerialized(body);
+      seq = body === undefined ? this.#rec!.recordEncoded(c!.recordedAllowBytes!) : this.#rec!.recordSerialized(body);
     } catch (e) {
       this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record command');
       if (forwarded) {
@@ -787,7 +795,7 @@ export class PgSession {
         const body = m.type === FrontendType.Sync || m.type === FrontendType.Flush ? EMPTY_BODY : m.buffer.subarray(m.start + 5, m.end);
         switch (m.type) {
           case FrontendType.Parse: {
-            const p = parseParse(body);
+            const p = parseParse(body, this.#queryMemo);
             const v = this.#decideInBatch(p.query, st, state);
             consider(v);
             journal.set(statements, p.name, { text: p.query, state });

@@ -6,6 +6,12 @@ import type { FormatCode } from './types.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The last string decoded by cstringMemo(), with the bytes it came from. */
+export interface StringMemo {
+  bytes: Buffer | undefined;
+  text: string;
+}
+
 export class BodyCursor {
   readonly body: Buffer;
   readonly message: string;
@@ -80,6 +86,31 @@ export class BodyCursor {
     const end = this.body.indexOf(0, this.pos);
     if (end < 0) throw new ProtocolError(`${this.message}: ${field} is not NUL-terminated`);
     const s = this.decode(this.pos, end, field);
+    this.pos = end + 1;
+    return s;
+  }
+
+  /**
+   * cstring(), reusing `memo`'s string when the bytes are the ones it was decoded from (a client repeating a
+   * statement): no decoding, and the same string object — whose hash lookups then already know — comes back.
+   * The memo is updated with what was decoded otherwise.
+   */
+  cstringMemo(field: string, memo: StringMemo): string {
+    const end = this.body.indexOf(0, this.pos);
+    if (end < 0) throw new ProtocolError(`${this.message}: ${field} is not NUL-terminated`);
+    const len = end - this.pos;
+    const prev = memo.bytes;
+    let s: string;
+    if (prev !== undefined && prev.length === len && this.body.compare(prev, 0, len, this.pos, end) === 0) {
+      s = memo.text;
+    } else {
+      s = this.decode(this.pos, end, field);
+      // Copied: a view would keep the socket chunk alive. Long strings are not worth keeping.
+      if (len <= 4096) {
+        memo.bytes = Buffer.from(this.body.subarray(this.pos, end));
+        memo.text = s;
+      }
+    }
     this.pos = end + 1;
     return s;
   }

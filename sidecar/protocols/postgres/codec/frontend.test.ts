@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError } from './errors.ts';
-import { parseBindTarget, parseFrontendMessage, parseStartupPhase } from './frontend.ts';
+import { parseBindTarget, parseFrontendMessage, parseParse, parseStartupPhase } from './frontend.ts';
 import type { AuthResponseKind } from './frontend.ts';
 import { StartupCode } from './types.ts';
 
@@ -68,6 +68,21 @@ describe('frontend: parseBindTarget checks a Bind exactly as parseBind does', ()
     assert.deepEqual(parseBindTarget(body), { portal: 'p1', statement: 's1' });
     assert.deepEqual(parseBindTarget(cat(z(''), z(''), i16(0), i16(0), i16(0))), { portal: '', statement: '' });
     assert.throws(() => parseBindTarget(cat(body, Buffer.from([0]))), /1 unexpected trailing bytes/);
+  });
+});
+
+describe('frontend: a repeated Parse reuses the decoded statement', () => {
+  it('the same bytes give the very same string; other bytes are decoded; invalid UTF-8 is still refused', () => {
+    const memo = { bytes: undefined as Buffer | undefined, text: '' };
+    const parse = (q: Buffer) => parseParse(cat(z(''), q, Buffer.from([0]), i16(0)), memo);
+    const a = parse(Buffer.from('SELECT $1 -- é'));
+    const again = parse(Buffer.from('SELECT $1 -- é'));
+    assert.equal(again.query, 'SELECT $1 -- é');
+    assert.equal(again.query, a.query);
+    assert.equal(parse(Buffer.from('SELECT $2 -- é')).query, 'SELECT $2 -- é');
+    assert.equal(parse(Buffer.from('SELECT $1 -- é')).query, 'SELECT $1 -- é');
+    assert.throws(() => parse(Buffer.from([0x53, 0xc3, 0x28])), /query string is not valid UTF-8/);
+    assert.equal(parse(Buffer.from('SELECT $1 -- é')).query, 'SELECT $1 -- é');
   });
 });
 

@@ -3,7 +3,7 @@
 // as UTF-8 (the proxy pins client_encoding to UTF8; PostgreSQL rejects invalid input too). A message must be
 // consumed exactly: missing terminators, fields running past the end and trailing bytes are ProtocolErrors.
 
-import { BodyCursor } from './cursor.ts';
+import { BodyCursor, type StringMemo } from './cursor.ts';
 import { ProtocolError } from './errors.ts';
 import { CANCEL_KEY_MAX, CANCEL_KEY_MIN, FrontendType, StartupCode } from './types.ts';
 import type { FormatCode } from './types.ts';
@@ -186,10 +186,11 @@ export function parseQuery(body: Buffer): Query {
   return { kind: 'Query', query };
 }
 
-export function parseParse(body: Buffer): Parse {
+/** `memo`: the caller's last query string (see BodyCursor.cstringMemo) — a repeated statement is not decoded again. */
+export function parseParse(body: Buffer, memo?: StringMemo): Parse {
   const c = new BodyCursor(body, 'Parse', true);
   const name = c.cstring('statement name');
-  const query = c.cstring('query string');
+  const query = memo === undefined ? c.cstring('query string') : c.cstringMemo('query string', memo);
   const n = c.u16('parameter type count');
   const paramTypes = new Array<number>(n);
   for (let i = 0; i < n; i++) paramTypes[i] = c.u32('parameter type');

@@ -9,6 +9,7 @@ export * from './frontend.ts';
 export * from './backend.ts';
 export * from './build.ts';
 export { DataRowIndex } from './datarow.ts';
+export type { StringMemo } from './cursor.ts';
 export { md5PasswordResponse } from './md5.ts';
 export { MAX_SCRAM_ITERATIONS, SCRAM_SHA_256, ScramKeyCache, ScramSha256Client } from './scram.ts';
 export type { ScramClientOptions } from './scram.ts';
