@@ -570,6 +570,48 @@ describe('recording', () => {
   });
 });
 
+describe('a full write-ahead file', () => {
+  test('a pipeline that cannot be recorded whole is refused whole: nothing runs, nothing is on record as forwarded', async () => {
+    const p2 = await freePort();
+    const small = await startSidecar(shopManifests({ port: p2, pg }), ['--records-max-bytes', '6144']);
+    try {
+      const t2 = await small.token('agent-full');
+      const raw = await RawSession.open(p2, t2);
+      try {
+        // Two inserts in one batch; each record is ≈ 3 KiB, so the file (session start already in it) takes one but
+        // not both.
+        const pad = 'x'.repeat(3000);
+        const one = `INSERT INTO notes (body) VALUES ('full-1 ${pad}')`;
+        const two = `INSERT INTO notes (body) VALUES ('full-2 ${pad}')`;
+        raw.send(
+          buildParse('', one), buildBind({ portal: '', statement: '' }), buildExecute(),
+          buildParse('', two), buildBind({ portal: '', statement: '' }), buildExecute(),
+          buildSync(),
+        );
+        const got = await raw.until((m) => m.kind === 'ReadyForQuery');
+        const err = got.find((m) => m.kind === 'ErrorResponse') as { code: string; message: string } | undefined;
+        assert.equal(err?.code, '53400', JSON.stringify(got));
+        assert.match(err!.message, /audit buffer full/);
+        // The session is still usable and still refuses rather than run unrecorded.
+        raw.send(buildQuery(`SELECT '${pad}${pad}${pad}'`));
+        const again = await raw.until((m) => m.kind === 'ReadyForQuery');
+        assert.equal((again.find((m) => m.kind === 'ErrorResponse') as { code?: string } | undefined)?.code, '53400');
+      } finally {
+        raw.close();
+      }
+      assert.equal(direct("SELECT count(*) FROM notes WHERE body LIKE 'full-%'").trim(), '0');
+      const forwarded = readEvents(small.records).filter((e) => e.type === 'command' && e.forwarded === true);
+      assert.deepEqual(forwarded.filter((e) => String(e.command).includes('full-')), []);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  test('a bound below 1 KiB or not a number is refused at start-up', async () => {
+    await assert.rejects(startSidecar(shopManifests({ port: await freePort(), pg }), ['--records-max-bytes', '12x']), /--records-max-bytes must be a whole number of bytes/);
+  });
+});
+
 describe('kill -9', () => {
   test('a command the server saw is in the write-ahead file even when the sidecar is killed', async () => {
     const p2 = await freePort();

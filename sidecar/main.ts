@@ -34,6 +34,10 @@ import { columnPlanner } from './protocols/postgres/masking/column-planner.ts';
 
 const usage = `Usage: portcullis-sidecar -f FILE_OR_DIR... --jwks FILE --issuer URL --records DIR
                           [--labels k=v,...] [--namespace NS] [--admin-port N] [--log-level LEVEL]
+                          [--records-max-bytes N]
+
+--records-max-bytes (cluster mode: PORTCULLIS_RECORDS_MAX_BYTES): bound of the write-ahead file, default 256 MiB;
+beyond it commands are refused, never run unrecorded.
 
 Standalone mode: the files hold ProtectedResources, AgentPolicies and the Secrets their credentials name.
 Agent tokens must be signed by a key of --jwks, carry iss=--issuer and aud=portcullis.
@@ -47,6 +51,8 @@ interface BundleSource extends EventEmitter<{ bundle: [OfflineBundle]; error: [E
 interface Mode {
   readonly kind: 'standalone' | 'cluster';
   readonly records: string;
+  /** Bound of the write-ahead file (undefined: the recorder's default). */
+  readonly recordsMaxBytes: number | undefined;
   readonly hashKey: Buffer;
   readonly source: BundleSource;
   readonly load: () => Promise<OfflineBundle>;
@@ -69,6 +75,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         jwks: { type: 'string' },
         issuer: { type: 'string' },
         records: { type: 'string' },
+        'records-max-bytes': { type: 'string' },
         'admin-port': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -94,6 +101,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return run(mode, log);
 }
 
+/** A byte count given on the command line or in the environment; undefined when absent. */
+function byteBound(value: string | undefined, what: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1024) throw new Error(`${what} must be a whole number of bytes, at least 1024 (got ${JSON.stringify(value)})`);
+  return n;
+}
+
 function standaloneMode(values: {
   filename?: string[];
   labels?: string;
@@ -101,6 +116,7 @@ function standaloneMode(values: {
   jwks?: string;
   issuer?: string;
   records?: string;
+  'records-max-bytes'?: string;
   'admin-port'?: string;
 }): Mode {
   if (!values.filename?.length || !values.jwks || !values.issuer || !values.records) {
@@ -119,6 +135,7 @@ function standaloneMode(values: {
   return {
     kind: 'standalone',
     records,
+    recordsMaxBytes: byteBound(values['records-max-bytes'], '--records-max-bytes'),
     // The installation's masking key in standalone mode: generated once, kept beside the records.
     hashKey: loadOrCreateKey(join(records, 'masking-key')),
     source,
@@ -156,6 +173,7 @@ function clusterMode(env: NodeJS.ProcessEnv): Mode {
   return {
     kind: 'cluster',
     records,
+    recordsMaxBytes: byteBound(env.PORTCULLIS_RECORDS_MAX_BYTES, 'PORTCULLIS_RECORDS_MAX_BYTES'),
     // TODO(audit issue): the installation-wide key from the operator's Secret; until then per pod.
     hashKey: loadOrCreateKey(join(records, 'masking-key')),
     source,
@@ -206,7 +224,7 @@ function clusterVerifier(bundle: Bundle, podBinding: PodBinding): Verifier {
 
 async function run(mode: Mode, log: Logger): Promise<number> {
   const metrics = createMetrics();
-  const recorder = new Recorder({ dir: mode.records });
+  const recorder = new Recorder({ dir: mode.records, ...(mode.recordsMaxBytes !== undefined ? { maxBytes: mode.recordsMaxBytes } : {}) });
   const cancels = new CancelRegistry();
   await initPostgresParser();
 

@@ -242,3 +242,22 @@ test('durations are written as JSON writes the number of milliseconds, for every
   const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
   lines.forEach((line, i) => assert.ok(line.includes(`"durationMs":${JSON.stringify(micros[i]! / 1000)},`), line));
 });
+
+test('several events recorded together are all on file or none is, and a refusal uses up no number', async (t) => {
+  const dir = tempDir(t);
+  const probe = new Recorder({ dir: join(dir, 'probe') });
+  probe.session('s').record(command('x'));
+  probe.close();
+  const oneEvent = statSync(join(dir, 'probe', WAL_FILE)).size;
+
+  const recorder = new Recorder({ dir, maxBytes: oneEvent * 3 });
+  const session = recorder.session('s');
+  const body = JSON.stringify(command('x'));
+  assert.equal(session.recordAll([body, Buffer.from(body)]), 1);
+  assert.throws(() => session.recordAll([body, body]), RecorderFullError, 'two more do not fit: neither is written');
+  assert.equal(recorder.bytes, oneEvent * 2);
+  assert.equal(session.recordAll([body]), 3, 'numbering continues where the refused batch would have started');
+  recorder.close();
+  const { events } = await readWal(join(dir, WAL_FILE));
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
+});

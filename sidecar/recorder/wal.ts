@@ -139,16 +139,36 @@ export class Recorder {
     this.#writeOut(start);
   }
 
-  /** appendEvent() of an event already encoded as UTF-8 JSON (a repeated command's record): copied, not encoded. */
+  /**
+   * Appends a session's events numbered from `firstSeq`, all in one write(2): all or none of them is accepted (a
+   * full file refuses every one). Each body is the event as JSON.stringify wrote it, as a string or already encoded
+   * as UTF-8 (a repeated command's record, copied rather than encoded).
+   */
+  appendEvents(bodies: readonly (string | Uint8Array)[], stamp: Buffer, firstSeq: number): void {
+    this.#checkWritable();
+    const start = this.#outLen;
+    for (let i = 0; i < bodies.length; i++) {
+      const body = bodies[i]!;
+      if (typeof body === 'string') this.#encodeEvent(body, stamp, firstSeq + i);
+      else this.#encodeEventBytes(body, stamp, firstSeq + i);
+    }
+    this.#writeOut(start);
+  }
+
+  /** appendEvents() of one event already encoded as UTF-8 JSON. */
   appendEventBytes(body: Uint8Array, stamp: Buffer, seq: number): void {
     this.#checkWritable();
     const start = this.#outLen;
+    this.#encodeEventBytes(body, stamp, seq);
+    this.#writeOut(start);
+  }
+
+  #encodeEventBytes(body: Uint8Array, stamp: Buffer, seq: number): void {
     this.#startLine();
     this.#reserve(body.length + stamp.length + 64);
     this.#bytesOut(body);
     this.#outLen--; // the closing brace
     this.#tail(body.length > 2 ? stamp : stamp.subarray(1), seq);
-    this.#writeOut(start);
   }
 
   /** append() of a session's event (see appendEventLater). */
@@ -394,6 +414,18 @@ export class SessionRecorder {
   /** Records the event and returns its sequence number; throws a RecorderError when it cannot be recorded. */
   record(event: EventInput): number {
     return this.recordSerialized(JSON.stringify(event));
+  }
+
+  /**
+   * Records several events in one write, all or none (a pipeline's commands: none of them may be on record as
+   * forwarded unless all are). Returns the first one's sequence number; throws a RecorderError when they cannot be
+   * recorded, using up no number.
+   */
+  recordAll(bodies: readonly (string | Uint8Array)[]): number {
+    const first = this.#seq + 1;
+    this.#recorder.appendEvents(bodies, this.#stamp, first);
+    this.#seq += bodies.length;
+    return first;
   }
 
   /** record() of an event already serialised by JSON.stringify and encoded as UTF-8. */

@@ -568,35 +568,10 @@ export class PgSession {
     approval?: { id: string; outcome: 'approved' | 'denied' | 'expired'; by?: string; reason?: string },
     mode: 'query' | 'sync' | 'flush' = 'query',
   ): CommandContext | undefined {
-    const d = v.decision;
     let seq: number;
     try {
-      // The usual record (allowed, no approval) is the same bytes for every run of a statement: serialised once.
-      const c = v.cached;
-      const plain = forwarded && !approved && approval === undefined && d.action === 'allow';
-      const known = plain ? c?.recordedAllow : undefined;
-      let body: string | undefined;
-      if (known !== undefined && c !== undefined) {
-        // A statement seen before under the same cache entry: its record is the same bytes every time. (Entries
-        // made per statement by a shape hit never get here; only cached ones are asked twice.)
-        c.recordedAllowBytes ??= Buffer.from(known);
-      } else if (plain) {
-        // Statements of one shape share their decision: everything after the text is serialised once per decision.
-        body = allowedCommandRecord(redacted(v), d);
-        if (c !== undefined) c.recordedAllow = body;
-      } else {
-        body = JSON.stringify({
-          type: 'command',
-          command: redacted(v),
-          action: approved ? 'approve' : d.action,
-          ...(d.rule ? { rule: d.rule } : {}),
-          ...(d.policy ? { policy: d.policy } : {}),
-          reasons: d.reasons,
-          ...(approval ? { approval } : {}),
-          forwarded,
-        } satisfies EventInput);
-      }
-      seq = body === undefined ? this.#rec!.recordEncoded(c!.recordedAllowBytes!) : this.#rec!.recordSerialized(body);
+      const body = this.#commandRecord(v, forwarded, approved, approval);
+      seq = typeof body === 'string' ? this.#rec!.recordSerialized(body) : this.#rec!.recordEncoded(body);
     } catch (e) {
       this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record command');
       if (forwarded) {
@@ -605,11 +580,44 @@ export class PgSession {
       }
       return newCommandContext(0, v.text, v.analysis);
     }
+    return this.#countCommand(v, forwarded, approved, seq);
+  }
+
+  /** The command's record: JSON text, or its UTF-8 bytes when the same record was made before. */
+  #commandRecord(v: Verdict, forwarded: boolean, approved: boolean, approval?: { id: string; outcome: 'approved' | 'denied' | 'expired'; by?: string; reason?: string }): string | Uint8Array {
+    const d = v.decision;
+    const c = v.cached;
+    if (forwarded && !approved && approval === undefined && d.action === 'allow') {
+      const known = c?.recordedAllow;
+      if (known !== undefined && c !== undefined) {
+        // A statement seen before under the same cache entry: its record is the same bytes every time. (Entries
+        // made per statement by a shape hit never get here; only cached ones are asked twice.)
+        return (c.recordedAllowBytes ??= Buffer.from(known));
+      }
+      // Statements of one shape share their decision: everything after the text is serialised once per decision.
+      const body = allowedCommandRecord(redacted(v), d);
+      if (c !== undefined) c.recordedAllow = body;
+      return body;
+    }
+    return JSON.stringify({
+      type: 'command',
+      command: redacted(v),
+      action: approved ? 'approve' : d.action,
+      ...(d.rule ? { rule: d.rule } : {}),
+      ...(d.policy ? { policy: d.policy } : {}),
+      reasons: d.reasons,
+      ...(approval ? { approval } : {}),
+      forwarded,
+    } satisfies EventInput);
+  }
+
+  /** Counts a recorded command and opens its context. */
+  #countCommand(v: Verdict, forwarded: boolean, approved: boolean, seq: number): CommandContext {
     this.#counts.commands++;
     if (!forwarded) this.#counts.denied++;
     else if (approved) this.#counts.approved++;
     else this.#counts.allowed++;
-    this.#decisionCounter(forwarded ? (approved ? 'approve' : 'allow') : 'deny', d.rule ?? '').inc();
+    this.#decisionCounter(forwarded ? (approved ? 'approve' : 'allow') : 'deny', v.decision.rule ?? '').inc();
     return newCommandContext(seq, v.text, v.analysis, v.cached?.shape);
   }
 
@@ -866,18 +874,29 @@ export class PgSession {
   }
 
   #forwardBatch(batch: readonly BatchMessage[], executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }>, st: PgResourceState): void {
-    // Record every Execute before any byte is forwarded.
-    const contexts: CommandContext[] = [];
+    // Every Execute is recorded before any byte is forwarded, all in one write: either the whole batch is on record
+    // as forwarded, or none of it is and the batch is refused (fail closed) — never a record of a command that then
+    // did not run.
     const mode = batch[batch.length - 1]?.type === FrontendType.Sync ? 'sync' : 'flush';
-    for (const x of executes) {
-      const cmd = this.#recordCommand(x.verdict, true, this.#pendingApproval !== undefined, this.#pendingApproval, mode);
-      if (!cmd) {
+    const approved = this.#pendingApproval !== undefined;
+    const contexts: CommandContext[] = [];
+    if (executes.length > 0) {
+      let first: number;
+      try {
+        const bodies = executes.map((x) => this.#commandRecord(x.verdict, true, approved, this.#pendingApproval));
+        first = this.#rec!.recordAll(bodies);
+      } catch (e) {
+        this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record command');
         // Refused because it could not be recorded: as if denied, nothing of the batch stays.
         this.#journal.rollback();
+        this.#denyUnrecorded((e as Error).message, mode);
         return;
       }
-      contexts.push(cmd);
-      st.planner.forwarded?.(this, cmd, x.state);
+      for (let i = 0; i < executes.length; i++) {
+        const cmd = this.#countCommand(executes[i]!.verdict, true, approved, first + i);
+        contexts.push(cmd);
+        st.planner.forwarded?.(this, cmd, executes[i]!.state);
+      }
     }
     this.#journal.commit();
     const portals = this.#portals;
