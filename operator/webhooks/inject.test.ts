@@ -73,6 +73,8 @@ describe('mutatePod: the injected pod', () => {
   it('adds a size-bounded WAL emptyDir, the two projected tokens and the credentials Secret', () => {
     const volumes = new Map(pod.spec!.volumes!.map((v) => [v.name, v]));
     assert.equal(volumes.get('portcullis-wal')?.emptyDir?.sizeLimit, '256Mi');
+    // The sidecar refuses commands before the volume is full (the kubelet would evict the pod).
+    assert.equal(sidecar.env?.find((e) => e.name === 'PORTCULLIS_RECORDS_MAX_BYTES')?.value, String(Math.floor(256 * 2 ** 20 * 0.9)));
     assert.deepEqual(volumes.get('portcullis-sidecar-token')?.projected?.sources, [
       { serviceAccountToken: { audience: 'portcullis-sidecar', expirationSeconds: 3600, path: 'token' } },
     ]);

@@ -96,6 +96,7 @@ export function injectorConfig(input: InjectorConfigInput): InjectorConfig {
   }
   if (!isPort(sidecar.adminPort)) problems.push(`sidecar.adminPort ${sidecar.adminPort} is not a port`);
   if (!QUANTITY.test(sidecar.walSizeLimit)) problems.push(`sidecar.walSizeLimit ${JSON.stringify(sidecar.walSizeLimit)} is not a quantity`);
+  else if (quantityBytes(sidecar.walSizeLimit) < 1024 * 1024) problems.push(`sidecar.walSizeLimit ${JSON.stringify(sidecar.walSizeLimit)} is below 1Mi`);
   for (const [kind, list] of Object.entries(sidecar.resources)) {
     for (const [name, q] of Object.entries((list ?? {}) as Record<string, unknown>)) {
       if (typeof q !== 'string' || !QUANTITY.test(q)) problems.push(`sidecar.resources.${kind}.${name} ${JSON.stringify(q)} is not a quantity`);
@@ -131,6 +132,28 @@ export function injectorConfig(input: InjectorConfigInput): InjectorConfig {
     sidecarTokenExpirationSeconds: sidecarTtl,
     apiAudiences: typeof audiences === 'function' ? audiences : () => audiences,
   };
+}
+
+const SUFFIX_BYTES: Readonly<Record<string, number>> = {
+  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The bytes a quantity of the form QUANTITY accepts stands for ("256Mi" → 268435456), rounded down. */
+export function quantityBytes(q: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(q);
+  const scale = m ? SUFFIX_BYTES[m[2]!] : undefined;
+  if (!m || scale === undefined) throw new Error(`${JSON.stringify(q)} is not a quantity`);
+  return Math.floor(Number(m[1]) * scale);
+}
+
+/**
+ * The sidecar's bound for its write-ahead file, from the emptyDir's sizeLimit: 90 %, so the sidecar refuses commands
+ * (fail closed, the pod keeps running) before the kubelet would evict the pod for a full volume (which also holds
+ * the masking key and the operator CA).
+ */
+export function recordsMaxBytes(walSizeLimit: string): number {
+  return Math.floor(quantityBytes(walSizeLimit) * 0.9);
 }
 
 function isPort(p: number): boolean {

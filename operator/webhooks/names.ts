@@ -48,6 +48,7 @@ export const SIDECAR_ENV = {
   tokenFile: 'PORTCULLIS_SIDECAR_TOKEN_FILE',
   credentialsDir: 'PORTCULLIS_CREDENTIALS_DIR',
   records: 'PORTCULLIS_RECORDS',
+  recordsMaxBytes: 'PORTCULLIS_RECORDS_MAX_BYTES',
   adminPort: 'PORTCULLIS_ADMIN_PORT',
   adminAddress: 'PORTCULLIS_ADMIN_ADDRESS',
   logLevel: 'PORTCULLIS_LOG_LEVEL',

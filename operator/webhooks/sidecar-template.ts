@@ -3,7 +3,7 @@
 // (reinvocation, a forged "already injected" pod) — idempotence by construction, not by bookkeeping.
 import { createHash } from 'node:crypto';
 import type { V1Container, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { InjectorConfig } from './injector-config.ts';
+import { recordsMaxBytes, type InjectorConfig } from './injector-config.ts';
 import {
   AGENT_AUDIENCE,
   AGENT_CONFIG_DIR,
@@ -209,6 +209,7 @@ function sidecarContainer(plan: Plan, config: InjectorConfig): V1Container {
     { name: SIDECAR_ENV.tokenFile, value: `${SIDECAR_TOKEN_DIR}/token` },
     { name: SIDECAR_ENV.credentialsDir, value: CREDENTIALS_DIR },
     { name: SIDECAR_ENV.records, value: WAL_DIR },
+    { name: SIDECAR_ENV.recordsMaxBytes, value: String(recordsMaxBytes(s.walSizeLimit)) },
     { name: SIDECAR_ENV.adminPort, value: String(s.adminPort) },
     // The kubelet probes the pod IP, so the admin server (health and metrics only in cluster mode) listens on all.
     { name: SIDECAR_ENV.adminAddress, value: '0.0.0.0' },
