@@ -570,6 +570,34 @@ describe('recording', () => {
   });
 });
 
+describe('recording results', () => {
+  test('each command\'s result follows it with its row count and duration; a session\'s last line is its end', async () => {
+    const sql = 'SELECT id FROM orders WHERE id <= 12 ORDER BY id';
+    const r = psql(port, token, sql);
+    assert.equal(r.status, 0, r.stderr);
+    const c = await pgClient(port, token);
+    try {
+      assert.equal((await c.query('SELECT id FROM orders WHERE id <= $1', [5])).rowCount, 5);
+    } finally {
+      await c.end();
+    }
+    await waitFor(async () => readEvents(sc.records).filter((e) => e.type === 'session.end').length >= 2);
+    const events = readEvents(sc.records);
+    for (const [text, rows] of [[sql, 12], ['SELECT id FROM orders WHERE id <= $1', 5]] as const) {
+      const at = events.findLastIndex((e) => e.type === 'command' && e.command === text);
+      assert.ok(at >= 0, text);
+      const cmd = events[at]!;
+      const resultAt = events.findIndex((e) => e.type === 'result' && e.session === cmd.session && e.command === cmd.seq);
+      assert.ok(resultAt > at, `${text}: the result comes after its command`);
+      assert.equal(events[resultAt]!.rows, rows);
+      assert.ok(typeof events[resultAt]!.durationMs === 'number' && (events[resultAt]!.durationMs as number) >= 0);
+      const session = events.filter((e) => e.session === cmd.session);
+      assert.equal(session.at(-1)!.type, 'session.end', `${text}: the session ends with session.end`);
+      assert.deepEqual(session.map((e) => e.seq), session.map((_, i) => i + 1), `${text}: numbered without gaps`);
+    }
+  });
+});
+
 describe('a full write-ahead file', () => {
   test('a pipeline that cannot be recorded whole is refused whole: nothing runs, nothing is on record as forwarded', async () => {
     const p2 = await freePort();

@@ -17,6 +17,8 @@ export interface CommandContext {
   bytes: number;
   masked: number;
   error?: string;
+  /** How long it ran, in whole microseconds, once it completed. */
+  durationMicros: number;
   /** Result sets seen so far (a simple Query may have several; each statement ends with CommandComplete). */
   statementIndex: number;
   /** The masker of the result set being streamed. */
@@ -42,6 +44,7 @@ export function newCommandContext(seq: number, text: string, analysis: PgAnalysi
     bytes: 0,
     masked: 0,
     error: undefined,
+    durationMicros: 0,
     statementIndex: 0,
     masker: undefined,
     onRow: undefined,

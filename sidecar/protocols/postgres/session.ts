@@ -500,6 +500,8 @@ export class PgSession {
     this.#rt.current()?.planner.forwarded?.(this, cmd, this.#state);
     this.#expect.push({ k: 'query', command: cmd });
     this.#toServer(frame);
+    // On record: sent now unless more from the agent waits in this read (see #forwardBatch).
+    if (this.#creader.buffered === 0) this.#serverOut.flush();
     this.#afterForward(v.analysis);
   }
 
@@ -944,6 +946,9 @@ export class PgSession {
       }
       this.#serverOut.addRange(m.buffer, m.start, m.end);
     }
+    // The batch is on record: when nothing else from the agent is waiting in this read, send it now rather than
+    // after the bookkeeping below (a pipelining client's batches still leave together at the end of the read).
+    if (this.#creader.buffered === 0) this.#serverOut.flush();
     for (const x of executes) this.#afterForward(x.verdict.analysis, x.state);
   }
 
@@ -953,6 +958,7 @@ export class PgSession {
     if (this.#closed || !this.#ureader) return;
     const r = this.#ureader;
     this.#clientOut.hold();
+    this.#serverPumps++;
     try {
       while (!this.#serverBusy && !this.#closed) {
         const type = r.next();
@@ -963,6 +969,10 @@ export class PgSession {
       this.#protocolFailure(e);
     } finally {
       this.#clientOut.release();
+      if (--this.#serverPumps === 0 && this.#finished.length > 0) {
+        for (const cmd of this.#finished) this.#recordResult(cmd);
+        this.#finished.length = 0;
+      }
     }
     if (this.#expect.length === 0 && this.#drainWaiters.length > 0) {
       const waiters = this.#drainWaiters;
@@ -1291,17 +1301,28 @@ export class PgSession {
 
   #finishCommand(cmd: CommandContext): void {
     if (cmd.seq <= 0) return;
-    const durationMs = performance.now() - cmd.startedAt;
+    cmd.durationMicros = Math.round((performance.now() - cmd.startedAt) * 1000);
     this.#counts.masked += cmd.masked;
     if (cmd.masked > 0) this.#rt.metrics.masked.inc({ resource: this.#rt.resourceName }, cmd.masked);
+    // While the server's answer is being relayed, the result is recorded after the agent's bytes are written: the
+    // record is not what the agent waits for.
+    if (this.#serverPumps > 0) this.#finished.push(cmd);
+    else this.#recordResult(cmd);
+  }
+
+  #recordResult(cmd: CommandContext): void {
     try {
       // Results may reach the file a moment later (with the next command's write): the command is what had to be
       // recorded before it ran.
-      this.#rec?.recordResultLater(cmd.seq, cmd.rows, cmd.bytes, Math.round(durationMs * 1000), cmd.masked, cmd.error);
+      this.#rec?.recordResultLater(cmd.seq, cmd.rows, cmd.bytes, cmd.durationMicros, cmd.masked, cmd.error);
     } catch {
       // A full audit buffer refuses the next command; the result of one already run is lost only from the summary.
     }
   }
+
+  #serverPumps = 0;
+  #finished: CommandContext[] = [];
+
 
   // ---- endings -----------------------------------------------------------------------------------------------
 
@@ -1338,6 +1359,9 @@ export class PgSession {
   #end(reason: string): void {
     if (!this.#rec || this.#ended) return;
     this.#ended = true;
+    // Results still waiting for the end of a read go first: the session's end is its last line.
+    for (const cmd of this.#finished) this.#recordResult(cmd);
+    this.#finished.length = 0;
     try {
       this.#rec.record({ type: 'session.end', reason, counts: { ...this.#counts } });
       this.#rec.sync();
