@@ -213,7 +213,9 @@ export class SqlDecider<S extends object> {
  * one normalisation again.
  */
 function shared<S>(same: CachedDecision<S>, shape: string, state: S): CachedDecision<S> {
-  return { decision: same.decision, analysis: { ...same.analysis, stateAfter: state }, shape, ...(same.redactsNothing ? { redactsNothing: true } : {}) };
+  // A shared analysis never changes the state (see `reusable`): in the state it was made in, it is itself.
+  const analysis = same.analysis.stateAfter === state ? same.analysis : { ...same.analysis, stateAfter: state };
+  return { decision: same.decision, analysis, shape, redactsNothing: same.redactsNothing === true ? true : undefined };
 }
 
 /** Identity of an immutable state object (prepared-statement maps), so it can take part in a string cache key. */
