@@ -794,11 +794,6 @@ export class PgSession {
     let state = this.#state;
     let worst: Verdict | undefined;
     const executes: Array<{ portal: string; verdict: Verdict; state: PgTrackedState }> = [];
-    const consider = (v: Verdict) => {
-      // An empty statement runs nothing (the server answers EmptyQueryResponse): nothing to decide.
-      if (v.analysis.statementCount === 0 && v.analysis.error === undefined && v.analysis.forbidden === undefined) return;
-      if (!worst || rank[v.decision.action] > rank[worst.decision.action]) worst = v;
-    };
     try {
       for (const m of batch) {
         // Sync and Flush have no body to read.
@@ -807,7 +802,7 @@ export class PgSession {
           case FrontendType.Parse: {
             const p = parseParse(body, this.#queryMemo);
             const v = this.#decideInBatch(p.query, st, state);
-            consider(v);
+            worst = moreRestrictive(worst, v);
             journal.set(statements, p.name, { text: p.query, state });
             break;
           }
@@ -815,12 +810,12 @@ export class PgSession {
             const b = parseBindTarget(body);
             const s = statements.get(b.statement);
             if (!s) {
-              consider({ text: `(bind of unknown statement ${JSON.stringify(b.statement)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`prepared statement ${JSON.stringify(b.statement)} is unknown to portcullis`] } });
+              worst = moreRestrictive(worst, { text: `(bind of unknown statement ${JSON.stringify(b.statement)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`prepared statement ${JSON.stringify(b.statement)} is unknown to portcullis`] } });
               break;
             }
             // Re-decided against the current bundle: a tightened policy applies to statements prepared before it.
             const v = this.#decideInBatch(s.text, st, s.state);
-            consider(v);
+            worst = moreRestrictive(worst, v);
             journal.set(portals, b.portal, { statement: b.statement, text: s.text, state: s.state });
             break;
           }
@@ -829,11 +824,11 @@ export class PgSession {
             m.name = e.portal;
             const p = portals.get(e.portal);
             if (!p) {
-              consider({ text: `(execute of unknown portal ${JSON.stringify(e.portal)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`portal ${JSON.stringify(e.portal)} is unknown to portcullis`] } });
+              worst = moreRestrictive(worst, { text: `(execute of unknown portal ${JSON.stringify(e.portal)})`, analysis: unanalysed(state), decision: { action: 'deny', reasons: [`portal ${JSON.stringify(e.portal)} is unknown to portcullis`] } });
               break;
             }
             const v = this.#decideInBatch(p.text, st, p.state);
-            consider(v);
+            worst = moreRestrictive(worst, v);
             executes.push({ portal: e.portal, verdict: v, state: p.state });
             // A statement that changes session state (SET, PREPARE …) changes it for what follows.
             if (v.analysis.stateAfter !== p.state) state = v.analysis.stateAfter as PgTrackedState;
@@ -860,7 +855,7 @@ export class PgSession {
     }
     for (const x of executes) {
       const strict = this.#strictViolation(st, x.verdict, x.state);
-      if (strict) consider({ ...x.verdict, decision: { action: 'deny', reasons: [...x.verdict.decision.reasons, strict] } });
+      if (strict) worst = moreRestrictive(worst, { ...x.verdict, decision: { action: 'deny', reasons: [...x.verdict.decision.reasons, strict] } });
     }
     if (!worst || worst.decision.action === 'allow') return this.#forwardBatch(batch, executes, st);
     // Denied or held: the session's maps return to what they were. A held batch waits with them so (answers to
@@ -1395,6 +1390,13 @@ function forwardEffects(parts: PgAnalysis['parts']): number {
 
 /** How restrictive an action is: a batch takes its most restrictive statement's. */
 const rank = { allow: 0, approve: 1, deny: 2 } as const;
+
+/** The more restrictive of the batch's verdict so far and `v`. An empty statement runs nothing (the server answers
+ * EmptyQueryResponse): it has nothing to decide and never counts. */
+function moreRestrictive(worst: Verdict | undefined, v: Verdict): Verdict | undefined {
+  if (v.analysis.statementCount === 0 && v.analysis.error === undefined && v.analysis.forbidden === undefined) return worst;
+  return !worst || rank[v.decision.action] > rank[worst.decision.action] ? v : worst;
+}
 /** Statement kinds after whose failure the tracked session state may be ahead of the server's. */
 const stateKinds = new Set(['set', 'set_role', 'transaction', 'do', 'call', 'discard', 'prepare', 'deallocate']);
 
