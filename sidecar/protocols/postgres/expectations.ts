@@ -58,6 +58,15 @@ export class ExpectationQueue {
     return e;
   }
 
+  /** The first Execute of `portal` still expected. */
+  findExecute(portal: string): Extract<Expectation, { k: 'execute' }> | undefined {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const e = this.#items[i]!;
+      if (e.k === 'execute' && e.portal === portal) return e;
+    }
+    return undefined;
+  }
+
   find(pred: (e: Expectation) => boolean): Expectation | undefined {
     for (let i = this.#head; i < this.#items.length; i++) if (pred(this.#items[i]!)) return this.#items[i];
     return undefined;

@@ -1136,16 +1136,8 @@ export class PgSession {
     }
     const src = { command: source, statementIndex: source.statementIndex };
     const planned = st.planner.planned?.(body, src) ?? st.planner.plan(parseRowDescription(body).fields, src, body);
-    const apply = (m: RowMasker) => {
-      if (portal) portal.masker = m;
-      else source!.masker = m;
-      if (head.k === 'describe-portal') {
-        this.#expect.shift();
-        if (head.swallow) return;
-      }
-      this.#clientOut.addRange(buf, start, end);
-    };
-    if (!(planned instanceof Promise)) return apply(planned);
+    if (!(planned instanceof Promise)) return this.#applyPlan(planned, head, portal, source, buf, start, end);
+    const apply = (m: RowMasker) => this.#applyPlan(m, head, portal, source, buf, start, end);
     // The plan needs the catalog: hold the server's stream (not the rows) until it is ready.
     this.#serverBusy = true;
     this.#flow();
@@ -1165,10 +1157,20 @@ export class PgSession {
     );
   }
 
+  /** Puts a result set's masker in place and forwards its RowDescription (unless the sidecar asked for it). */
+  #applyPlan(m: RowMasker, head: Expectation, portal: Portal | undefined, source: CommandContext, buf: Buffer, start: number, end: number): void {
+    if (portal) portal.masker = m;
+    else source.masker = m;
+    if (head.k === 'describe-portal') {
+      this.#expect.shift();
+      if (head.swallow) return;
+    }
+    this.#clientOut.addRange(buf, start, end);
+  }
+
   #findExecuteFor(portal: string): CommandContext | undefined {
     // The describe we are answering precedes its Execute in the queue; find that Execute's command.
-    const e = this.#expect.find((x) => x.k === 'execute' && x.portal === portal);
-    return e?.k === 'execute' ? e.command : undefined;
+    return this.#expect.findExecute(portal)?.command;
   }
 
   #onCopyResponse(type: number, head: Expectation | undefined): void {
