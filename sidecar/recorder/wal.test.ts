@@ -261,3 +261,19 @@ test('several events recorded together are all on file or none is, and a refusal
   const { events } = await readWal(join(dir, WAL_FILE));
   assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
 });
+
+test('an event in parts is the same line as the event through JSON.stringify', (t) => {
+  const dir = tempDir(t);
+  const recorder = new Recorder({ dir });
+  const s = recorder.session('s-p');
+  const text = 'SELECT "é" FROM t';
+  s.recordBody({ head: Buffer.from('{"type":"command","command":'), json: JSON.stringify(text), tail: Buffer.from(',"action":"allow","reasons":[],"forwarded":true}') });
+  s.recordAll([JSON.stringify(command('x')), { head: Buffer.from('{"type":"command","command":'), json: '"y"', tail: Buffer.from(',"action":"allow","reasons":[],"forwarded":true}') }]);
+  recorder.close();
+  const lines = readFileSync(join(dir, WAL_FILE), 'utf8').trimEnd().split('\n');
+  const expected = [command(text), command('x'), command('y')];
+  lines.forEach((line, i) => {
+    const time = (JSON.parse(line) as { time: string }).time;
+    assert.equal(line, JSON.stringify({ ...expected[i], session: 's-p', seq: i + 1, time }));
+  });
+});

@@ -11,6 +11,17 @@ import type { AuditEvent, EventInput } from '../../core/audit/events.ts';
 
 export const WAL_FILE = 'events.wal.jsonl';
 
+/** A serialised event in three parts — bytes, a JSON string, bytes — whose concatenation is the event's JSON. Lets a
+ * caller keep the parts that repeat (already encoded) and serialise only what changes. */
+export interface EventParts {
+  readonly head: Uint8Array;
+  readonly json: string;
+  readonly tail: Uint8Array;
+}
+
+/** An event as JSON.stringify wrote it: a string, its UTF-8 bytes, or in parts. */
+export type EventBody = string | Uint8Array | EventParts;
+
 export interface RecorderOptions {
   readonly dir: string;
   readonly syncIntervalMs?: number;
@@ -144,15 +155,33 @@ export class Recorder {
    * full file refuses every one). Each body is the event as JSON.stringify wrote it, as a string or already encoded
    * as UTF-8 (a repeated command's record, copied rather than encoded).
    */
-  appendEvents(bodies: readonly (string | Uint8Array)[], stamp: Buffer, firstSeq: number): void {
+  appendEvents(bodies: readonly EventBody[], stamp: Buffer, firstSeq: number): void {
     this.#checkWritable();
     const start = this.#outLen;
-    for (let i = 0; i < bodies.length; i++) {
-      const body = bodies[i]!;
-      if (typeof body === 'string') this.#encodeEvent(body, stamp, firstSeq + i);
-      else this.#encodeEventBytes(body, stamp, firstSeq + i);
-    }
+    for (let i = 0; i < bodies.length; i++) this.#encodeBody(bodies[i]!, stamp, firstSeq + i);
     this.#writeOut(start);
+  }
+
+  /** appendEvents() of one event. */
+  appendBody(body: EventBody, stamp: Buffer, seq: number): void {
+    this.#checkWritable();
+    const start = this.#outLen;
+    this.#encodeBody(body, stamp, seq);
+    this.#writeOut(start);
+  }
+
+  #encodeBody(body: EventBody, stamp: Buffer, seq: number): void {
+    if (typeof body === 'string') this.#encodeEvent(body, stamp, seq);
+    else if (body instanceof Uint8Array) this.#encodeEventBytes(body, stamp, seq);
+    else {
+      this.#startLine();
+      this.#reserve(body.head.length + body.json.length + body.tail.length + stamp.length + 64);
+      this.#bytesOut(body.head);
+      this.#put(body.json);
+      this.#bytesOut(body.tail);
+      this.#outLen--; // the closing brace
+      this.#tail(stamp, seq);
+    }
   }
 
   /** appendEvents() of one event already encoded as UTF-8 JSON. */
@@ -421,11 +450,19 @@ export class SessionRecorder {
    * forwarded unless all are). Returns the first one's sequence number; throws a RecorderError when they cannot be
    * recorded, using up no number.
    */
-  recordAll(bodies: readonly (string | Uint8Array)[]): number {
+  recordAll(bodies: readonly EventBody[]): number {
     const first = this.#seq + 1;
     this.#recorder.appendEvents(bodies, this.#stamp, first);
     this.#seq += bodies.length;
     return first;
+  }
+
+  /** record() of an event already serialised (see EventBody). */
+  recordBody(body: EventBody): number {
+    const seq = this.#seq + 1;
+    this.#recorder.appendBody(body, this.#stamp, seq);
+    this.#seq = seq;
+    return seq;
   }
 
   /** record() of an event already serialised by JSON.stringify and encoded as UTF-8. */

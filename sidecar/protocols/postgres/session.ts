@@ -45,7 +45,7 @@ import {
 import { MessagePump } from './message-pump.ts';
 import { GrantWindow } from '../../approvals/grants.ts';
 import { CoalescingWriter } from './coalescing-writer.ts';
-import { allowedCommandRecord } from './command-record.ts';
+import { allowedCommandRecord, recordBytes } from './command-record.ts';
 import { MapJournal } from './map-journal.ts';
 import { connectUpstream, UpstreamError, type UpstreamConnection } from './upstream.ts';
 import { ExpectationQueue, expectBind, expectClose, expectDescribeStatement, expectParse, expectSync, type Expectation } from './expectations.ts';
@@ -61,7 +61,7 @@ import type { EventInput, SessionCounts } from '../../../core/audit/events.ts';
 import { isAuthError, type Identity } from '../../auth/jwt-verifier.ts';
 import { sessionEndsAt } from '../../auth/session-expiry.ts';
 import { parseDuration } from '../../../core/util/duration.ts';
-import type { SessionRecorder } from '../../recorder/wal.ts';
+import type { EventBody, EventParts, SessionRecorder } from '../../recorder/wal.ts';
 
 const startupTimeoutMs = 15_000;
 /** Startup parameters passed to the server; everything else is dropped, and `options`/`replication` refused. */
@@ -107,7 +107,7 @@ interface Verdict {
   readonly analysis: PgAnalysis;
   readonly text: string;
   /** The cached decision entry, which also caches the redacted text (redaction parses the statement again). */
-  readonly cached?: { redacted?: string; shape?: string; redactsNothing?: boolean; recordedAllow?: string; recordedAllowBytes?: Buffer };
+  readonly cached?: { redacted?: string; shape?: string; redactsNothing?: boolean; recordedAllow?: EventParts; recordedAllowBytes?: Buffer };
 }
 
 export class PgSession {
@@ -572,8 +572,7 @@ export class PgSession {
   ): CommandContext | undefined {
     let seq: number;
     try {
-      const body = this.#commandRecord(v, forwarded, approved, approval);
-      seq = typeof body === 'string' ? this.#rec!.recordSerialized(body) : this.#rec!.recordEncoded(body);
+      seq = this.#rec!.recordBody(this.#commandRecord(v, forwarded, approved, approval));
     } catch (e) {
       this.#rt.log.error({ session: this.id, err: (e as Error).message }, 'cannot record command');
       if (forwarded) {
@@ -586,7 +585,7 @@ export class PgSession {
   }
 
   /** The command's record: JSON text, or its UTF-8 bytes when the same record was made before. */
-  #commandRecord(v: Verdict, forwarded: boolean, approved: boolean, approval?: { id: string; outcome: 'approved' | 'denied' | 'expired'; by?: string; reason?: string }): string | Uint8Array {
+  #commandRecord(v: Verdict, forwarded: boolean, approved: boolean, approval?: { id: string; outcome: 'approved' | 'denied' | 'expired'; by?: string; reason?: string }): EventBody {
     const d = v.decision;
     const c = v.cached;
     if (forwarded && !approved && approval === undefined && d.action === 'allow') {
@@ -594,7 +593,7 @@ export class PgSession {
       if (known !== undefined && c !== undefined) {
         // A statement seen before under the same cache entry: its record is the same bytes every time. (Entries
         // made per statement by a shape hit never get here; only cached ones are asked twice.)
-        return (c.recordedAllowBytes ??= Buffer.from(known));
+        return (c.recordedAllowBytes ??= recordBytes(known));
       }
       // Statements of one shape share their decision: everything after the text is serialised once per decision.
       const body = allowedCommandRecord(redacted(v), d);
