@@ -1,20 +1,12 @@
 // The admin API's wire shapes for approvals, shared by the server and the CLI's client. Field names follow the
 // ApprovalRequest CRD (spec + status flattened) so standalone and cluster output read the same.
 import type { Approver, ApprovalPhase, LocalApproval } from '../approvals/local.ts';
+import type { ApprovalRequestInput } from '../approvals/backend.ts';
 
-export interface ApprovalJson {
+/** The request as the backend got it (without its timeout, which `expiresAt` replaces), with its state. */
+export interface ApprovalJson extends Omit<ApprovalRequestInput, 'timeoutMs'> {
   readonly id: string;
   readonly phase: ApprovalPhase;
-  readonly policy: string;
-  readonly rule: string;
-  readonly resource: string;
-  readonly session: string;
-  readonly pod?: string;
-  readonly requester: string;
-  /** Redacted command text. */
-  readonly command: string;
-  readonly fingerprint: string;
-  readonly approvers: { readonly users: readonly string[]; readonly groups: readonly string[] };
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly decidedBy?: string;

@@ -157,7 +157,7 @@ test('a recorded line is exactly the event followed by its session, seq and time
     { type: 'command', command: 'drop table x', action: 'deny', rule: 'no-ddl', policy: 'p', reasons: ['r1', 'r2'], forwarded: false, approval: { id: 'a-1', outcome: 'denied', by: 'bob' } },
     { type: 'result', command: 1, rows: 3, bytes: 10, durationMs: 0.125, masked: 0, error: undefined },
   ];
-  s.recordEncoded(Buffer.from(JSON.stringify(events[0]!)));
+  s.recordBody(Buffer.from(JSON.stringify(events[0]!)));
   s.record(events[1]!);
   s.recordLater(events[2]!);
   recorder.close();

@@ -108,7 +108,7 @@ export class Recorder {
   }
 
   /** appendLater() of a session's event: `body` is the event as JSON.stringify wrote it, `stamp` its session stamp. */
-  appendEventLater(body: string, stamp: Buffer, seq: number): void {
+  appendEventLater(body: EventBody, stamp: Buffer, seq: number): void {
     if (this.#closed) return;
     this.#encodeEvent(body, stamp, seq);
     this.#scheduleFlush();
@@ -150,61 +150,22 @@ export class Recorder {
     this.#writeOut(start);
   }
 
+  /** Appends one session event (see appendEventLater); throws a RecorderError when it cannot. */
+  appendEvent(body: EventBody, stamp: Buffer, seq: number): void {
+    this.#checkWritable();
+    const start = this.#outLen;
+    this.#encodeEvent(body, stamp, seq);
+    this.#writeOut(start);
+  }
+
   /**
    * Appends a session's events numbered from `firstSeq`, all in one write(2): all or none of them is accepted (a
-   * full file refuses every one). Each body is the event as JSON.stringify wrote it, as a string or already encoded
-   * as UTF-8 (a repeated command's record, copied rather than encoded).
+   * full file refuses every one).
    */
   appendEvents(bodies: readonly EventBody[], stamp: Buffer, firstSeq: number): void {
     this.#checkWritable();
     const start = this.#outLen;
-    for (let i = 0; i < bodies.length; i++) this.#encodeBody(bodies[i]!, stamp, firstSeq + i);
-    this.#writeOut(start);
-  }
-
-  /** appendEvents() of one event. */
-  appendBody(body: EventBody, stamp: Buffer, seq: number): void {
-    this.#checkWritable();
-    const start = this.#outLen;
-    this.#encodeBody(body, stamp, seq);
-    this.#writeOut(start);
-  }
-
-  #encodeBody(body: EventBody, stamp: Buffer, seq: number): void {
-    if (typeof body === 'string') this.#encodeEvent(body, stamp, seq);
-    else if (body instanceof Uint8Array) this.#encodeEventBytes(body, stamp, seq);
-    else {
-      this.#startLine();
-      this.#reserve(body.head.length + body.json.length + body.tail.length + stamp.length + 64);
-      this.#bytesOut(body.head);
-      this.#put(body.json);
-      this.#bytesOut(body.tail);
-      this.#outLen--; // the closing brace
-      this.#tail(stamp, seq);
-    }
-  }
-
-  /** appendEvents() of one event already encoded as UTF-8 JSON. */
-  appendEventBytes(body: Uint8Array, stamp: Buffer, seq: number): void {
-    this.#checkWritable();
-    const start = this.#outLen;
-    this.#encodeEventBytes(body, stamp, seq);
-    this.#writeOut(start);
-  }
-
-  #encodeEventBytes(body: Uint8Array, stamp: Buffer, seq: number): void {
-    this.#startLine();
-    this.#reserve(body.length + stamp.length + 64);
-    this.#bytesOut(body);
-    this.#outLen--; // the closing brace
-    this.#tail(body.length > 2 ? stamp : stamp.subarray(1), seq);
-  }
-
-  /** append() of a session's event (see appendEventLater). */
-  appendEvent(body: string, stamp: Buffer, seq: number): void {
-    this.#checkWritable();
-    const start = this.#outLen;
-    this.#encodeEvent(body, stamp, seq);
+    for (let i = 0; i < bodies.length; i++) this.#encodeEvent(bodies[i]!, stamp, firstSeq + i);
     this.#writeOut(start);
   }
 
@@ -308,15 +269,30 @@ export class Recorder {
     this.#out[this.#outLen++] = NEWLINE;
   }
 
-  /** The bytes of JSON.stringify({ ...event, session, seq, time }) + "\n", from the serialised event and the stamp. */
-  #encodeEvent(body: string, stamp: Buffer, seq: number): void {
+  /** The bytes of JSON.stringify({ ...event, session, seq, time }) + "\n", from the serialised event and the stamp:
+   * the event's closing brace is dropped and the stamp, seq and time close the line instead. */
+  #encodeEvent(body: EventBody, stamp: Buffer, seq: number): void {
     this.#startLine();
-    this.#reserve(body.length + stamp.length + 64);
-    this.#put(body);
-    this.#outLen--; // the event's closing brace: the stamp goes inside it
+    let empty = false;
+    if (typeof body === 'string') {
+      this.#reserve(body.length + stamp.length + 64);
+      this.#put(body);
+      empty = body.length <= 2;
+    } else if (body instanceof Uint8Array) {
+      this.#reserve(body.length + stamp.length + 64);
+      this.#bytesOut(body);
+      empty = body.length <= 2;
+    } else {
+      this.#reserve(body.head.length + body.json.length + body.tail.length + stamp.length + 64);
+      this.#bytesOut(body.head);
+      this.#put(body.json);
+      this.#bytesOut(body.tail);
+    }
+    this.#outLen--; // the closing brace
     // An empty event ("{}") takes the stamp without its leading comma.
-    this.#tail(body.length > 2 ? stamp : stamp.subarray(1), seq);
+    this.#tail(empty ? stamp.subarray(1) : stamp, seq);
   }
+
 
 
   /** One write(2) of everything encoded; the line from `start` on is dropped (not queued) if the file is full. */
@@ -423,13 +399,8 @@ export class SessionRecorder {
   }
   /** Records an event that may reach the file a moment later (results); returns its sequence number. */
   recordLater(event: EventInput): number {
-    return this.recordLaterSerialized(JSON.stringify(event));
-  }
-
-  /** recordLater() of an event already serialised as JSON.stringify would. */
-  recordLaterSerialized(body: string): number {
     const seq = ++this.#seq;
-    this.#recorder.appendEventLater(body, this.#stamp, seq);
+    this.#recorder.appendEventLater(JSON.stringify(event), this.#stamp, seq);
     return seq;
   }
 
@@ -442,7 +413,7 @@ export class SessionRecorder {
 
   /** Records the event and returns its sequence number; throws a RecorderError when it cannot be recorded. */
   record(event: EventInput): number {
-    return this.recordSerialized(JSON.stringify(event));
+    return this.recordBody(JSON.stringify(event));
   }
 
   /**
@@ -459,22 +430,6 @@ export class SessionRecorder {
 
   /** record() of an event already serialised (see EventBody). */
   recordBody(body: EventBody): number {
-    const seq = this.#seq + 1;
-    this.#recorder.appendBody(body, this.#stamp, seq);
-    this.#seq = seq;
-    return seq;
-  }
-
-  /** record() of an event already serialised by JSON.stringify and encoded as UTF-8. */
-  recordEncoded(body: Uint8Array): number {
-    const seq = this.#seq + 1;
-    this.#recorder.appendEventBytes(body, this.#stamp, seq);
-    this.#seq = seq;
-    return seq;
-  }
-
-  /** record() of an event already serialised by JSON.stringify (callers reuse it for repeated commands). */
-  recordSerialized(body: string): number {
     const seq = this.#seq + 1;
     this.#recorder.appendEvent(body, this.#stamp, seq);
     // Numbered only once written, so a refused event leaves no gap in the session's sequence.

@@ -123,8 +123,8 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
   /** The masker planned before for this statement and this exact RowDescription body, if still valid. */
   planned(description: Buffer, source: ResultSource): RowMasker | undefined {
     const cmd = source.command;
-    const key = cmd.shape ?? cmd.text;
-    if (key.length > maxCachedText) return undefined;
+    const key = memoKey(cmd);
+    if (key === undefined) return undefined;
     const m = this.#memo.get(key);
     if (m === undefined || m.statementIndex !== source.statementIndex) return undefined;
     const notes = cmd.planning as CommandNotes | undefined;
@@ -220,11 +220,11 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
   // ---- internals ---------------------------------------------------------------------------------------------
 
   #remember(description: Buffer, source: ResultSource, input: PlanInput, masker: RowMasker): void {
-    const cmd = source.command;
-    if ((cmd.shape ?? cmd.text).length > maxCachedText) return;
+    const key = memoKey(source.command);
+    if (key === undefined) return;
     if (this.#memo.size >= maxMemo) this.#memo.clear();
     // A copy: a view would keep the whole socket chunk alive.
-    this.#memo.set(cmd.shape ?? cmd.text, { description: Buffer.from(description), statementIndex: source.statementIndex, state: input.state, session: input.session, masker });
+    this.#memo.set(key, { description: Buffer.from(description), statementIndex: source.statementIndex, state: input.state, session: input.session, masker });
   }
 
   #input(source: ResultSource): PlanInput {
@@ -320,6 +320,13 @@ interface PlanMemo {
   readonly state: PgTrackedState;
   readonly session: LineageSession;
   readonly masker: RowMasker;
+}
+
+/** The memo's key for a command: its shape (shared by statements that differ only in constants) or text; none for
+ * very long texts (not worth keeping). */
+function memoKey(cmd: CommandContext): string | undefined {
+  const key = cmd.shape ?? cmd.text;
+  return key.length > maxCachedText ? undefined : key;
 }
 
 /** Statements whose last plan is remembered; beyond it the memo starts over (the plan cache still holds them). */
