@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { EventInput } from '../../core/audit/events.ts';
 import { readWal } from './read.ts';
-import { Recorder, RecorderClosedError, RecorderFullError, WAL_FILE } from './wal.ts';
+import { Recorder, RecorderClosedError, RecorderFullError, WAL_FILE, writeIsoNow } from './wal.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-wal-'));
@@ -276,4 +276,14 @@ test('an event in parts is the same line as the event through JSON.stringify', (
     const time = (JSON.parse(line) as { time: string }).time;
     assert.equal(line, JSON.stringify({ ...expected[i], session: 's-p', seq: i + 1, time }));
   });
+});
+
+test('event times are written as Date#toISOString writes them, across seconds, days and years, in any order', () => {
+  const out = Buffer.alloc(32);
+  const times = [Date.now(), 0, 999, 1000, 1001, 86_399_999, 86_400_000, Date.UTC(2026, 11, 31, 23, 59, 59, 999), Date.UTC(2027, 0, 1), 1_700_000_000_010];
+  for (let i = 0; i < 2000; i++) times.push(Math.floor(Math.random() * Date.UTC(9999, 0, 1)));
+  for (const t of times) {
+    const end = writeIsoNow(out, 3, t);
+    assert.equal(out.toString('latin1', 3, end), new Date(t).toISOString(), `time ${t}`);
+  }
 });

@@ -1103,3 +1103,28 @@ describe('initialisation', () => {
     assert.equal(analysePostgres('select 1', offline).error, undefined);
   });
 });
+
+describe('stored queries: statements that change what a later EXECUTE or FETCH runs', () => {
+  const changes = [
+    'PREPARE p AS SELECT 1',
+    'DEALLOCATE p',
+    'DEALLOCATE ALL',
+    'DECLARE c CURSOR FOR SELECT 1',
+    'BEGIN; DECLARE c CURSOR WITH HOLD FOR SELECT 1',
+    'CLOSE c',
+    'CLOSE ALL',
+    'DISCARD ALL',
+    'SELECT 1; /* then */ PrEpArE q AS SELECT 2',
+  ];
+  const keeps = [
+    'SELECT 1',
+    "SELECT 'prepare declare close' AS deallocate",
+    'SELECT "close", "discard" FROM (SELECT 1 AS "close", 2 AS "discard") t',
+    'EXECUTE p',
+    'FETCH 10 FROM c',
+    '-- DECLARE c CURSOR FOR SELECT 1\nSELECT 2',
+    "DO $$ BEGIN PERFORM 1; END $$",
+  ];
+  for (const sql of changes) test(`changes: ${sql}`, () => assert.equal(analysePostgres(sql, offline).storedQueries, true));
+  for (const sql of keeps) test(`keeps: ${sql.replace(/\n/g, ' ')}`, () => assert.equal(analysePostgres(sql, offline).storedQueries, undefined));
+});

@@ -80,6 +80,7 @@ import { parserReady } from './parser.ts';
 import { makePart } from './part-list.ts';
 import { StatementWalker } from './statement-walker.ts';
 import { Unanalysable } from './unanalysable.ts';
+import { changesStoredQueries } from './lineage.ts';
 import { defaultPgLimits } from './types.ts';
 import type { PgAnalysis, PgAnalysisLimits, PgSessionState } from './types.ts';
 
@@ -130,7 +131,8 @@ export function analysePostgres(sql: string, state: PgSessionState, limits: PgAn
   }
 
   const stateAfter = session.finish();
-  const result: PgAnalysis = { parts, statementCount: stmts.length, stateAfter };
+  const stored = stmts.some((s) => changesStoredQueries(s.stmt));
+  const result: PgAnalysis = stored ? { parts, statementCount: stmts.length, stateAfter, storedQueries: true } : { parts, statementCount: stmts.length, stateAfter };
   return walker.forbidden === undefined ? result : { ...result, forbidden: walker.forbidden };
 }
 

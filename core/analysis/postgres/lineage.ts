@@ -296,6 +296,15 @@ function storedNames(stored: StoredQuery): NameContext {
   return nameContext(new SessionTracker(stored.state), stored.state.lookupRelation);
 }
 
+/** The top-level statements applySession acts on. */
+const storedQueryStatements = new Set(['PrepareStmt', 'DeallocateStmt', 'DeclareCursorStmt', 'ClosePortalStmt', 'DiscardStmt']);
+
+/** Whether a top-level statement (a RawStmt's `stmt`) changes the session's prepared statements or cursors. */
+export function changesStoredQueries(stmt: unknown): boolean {
+  const type = stmt === null || typeof stmt !== 'object' ? undefined : Object.keys(stmt)[0];
+  return type !== undefined && storedQueryStatements.has(type);
+}
+
 /** What a statement does to the session's prepared statements and cursors. */
 function applySession(stmt: unknown, session: LineageSession, tracker: SessionTracker, state: PgTrackedState): LineageSession {
   const o = (stmt ?? {}) as Obj;

@@ -28,6 +28,9 @@ export interface PgAnalysis extends Command {
   readonly statementCount: number;
   /** The session state after the command ran (SET search_path, PREPARE, DEALLOCATE applied in order). */
   readonly stateAfter: PgSessionState;
+  /** Set when a top-level statement prepares, deallocates or discards statements, or declares or closes cursors:
+   * what a later EXECUTE or FETCH of the session runs changes (result lineage follows it). */
+  readonly storedQueries?: true;
 }
 
 export const defaultPgLimits: PgAnalysisLimits = { maxBytes: 1 << 20, maxDepth: 200 };

@@ -199,7 +199,7 @@ export class ColumnPlanner implements ResultPlanner, SessionLineageHooks {
     const store = this.#sessions.get(session) ?? emptyLineageSession;
     const notes: CommandNotes = { state: stateBefore, session: store };
     command.planning = notes;
-    if (!mayChangeSession.test(command.text)) return;
+    if (command.analysis.storedQueries !== true) return;
     const parsed = this.#parse(command.text);
     if (!Array.isArray(parsed)) return;
     this.#sessions.set(session, lineageOfStatements(parsed, stateBefore, { session: store }).session);
@@ -338,9 +338,6 @@ const maxCachedText = 16 * 1024;
 function textKey(text: string): string {
   return text.length <= maxCachedText ? text : `#${createHash('sha256').update(text).digest('base64')}`;
 }
-
-/** Statements that change the session's prepared statements or cursors. */
-const mayChangeSession = /\b(prepare|declare|deallocate|discard|close)\b/i;
 
 function fieldsKey(fields: readonly FieldDescription[]): string {
   let k = '';
