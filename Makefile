@@ -6,7 +6,7 @@ NODE := $(CURDIR)/node_modules/.bin/node
 # Unit tests: every *.test.ts outside e2e/ (e2e suites are *.e2e.test.ts and need the cluster).
 UNIT_TESTS = $(shell git ls-files -co --exclude-standard -- '*.test.ts' | grep -v -e '^e2e/' -e '\.e2e\.test\.ts$$' -e '^node_modules/')
 
-.PHONY: help setup test unit lint typecheck check-generated build demo explain-demo e2e bench bench-postgres operator-local clean
+.PHONY: help setup test unit lint typecheck check-generated build demo explain-demo e2e bench bench-postgres bench-postgres-floor operator-local clean
 
 help:
 	@echo "make demo    the main job: see README"
@@ -48,6 +48,9 @@ bench: setup
 
 bench-postgres: setup
 	$(NODE) bench/postgres.bench.ts
+
+bench-postgres-floor: setup
+	$(NODE) bench/postgres-floor.bench.ts
 
 clean:
 	rm -rf dist

@@ -3,80 +3,20 @@
 // Node TCP pipe (the floor any Node proxy pays) and through the sidecar with a realistic policy; then a 10k-row ×
 // 10-column masked result and a large COPY TO STDOUT, with the sidecar's RSS. Run: make bench-postgres
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chownSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, freePort, type PgServer } from '../e2e/lib/postgres.ts';
 import { agentRole, createShop, shopManifests } from '../e2e/lib/shop-fixture.ts';
 import { startSidecar, type Sidecar } from '../e2e/lib/sidecar.ts';
-import { percentile } from './stats.ts';
+import { pgbench, roundRobin, startNodePipe, type Target } from './pgbench-runner.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 /** Rounds per configuration, targets in a rotated order each round: on a shared 2-core VM a single run of each
  * target can land in a quiet or a busy moment, which moves ratios by ±30 %. Reported: the median round. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const scale = Number(process.env.BENCH_SCALE ?? 5);
-
-interface Target {
-  name: string;
-  port: number;
-  user: string;
-  password: () => string;
-}
-
-interface RunResult {
-  tps: number;
-  p50: number;
-  p99: number;
-}
-
-/** The round with the median TPS (its latencies with it). */
-function medianRun(runs: RunResult[]): RunResult {
-  const sorted = [...runs].sort((a, b) => a.tps - b.tps);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function pgbench(t: Target, mode: string, clients: number, duration = seconds): Promise<RunResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'pgbench-'));
-  // Asynchronous on purpose: the node-pipe target runs in this process and must keep its event loop.
-  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('pgbench', ['-n', '-S', '-M', mode, '-c', String(clients), '-j', String(clients), '-T', String(duration), '-l', '--log-prefix', join(dir, 'tx'), '-h', '127.0.0.1', '-p', String(t.port), '-U', t.user, 'shop'], {
-      env: { ...process.env, PGPASSWORD: t.password() },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-  if (r.status !== 0) throw new Error(`pgbench ${t.name} ${mode} -c${clients}: status ${r.status}\n${r.stdout}\n${r.stderr}`);
-  const tps = Number(/tps = ([\d.]+)/.exec(r.stdout)?.[1]);
-  // Per-transaction log: "client tx latency_us script epoch epoch_us"; latency is the third field.
-  const lat: number[] = [];
-  for (const f of readdirSync(dir)) {
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      const us = Number(line.split(' ')[2]);
-      if (Number.isFinite(us) && line) lat.push(us);
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-  lat.sort((a, b) => a - b);
-  return { tps, p50: percentile(lat, 50), p99: percentile(lat, 99) };
-}
-
-/** The floor: a Node TCP pipe with no logic at all, on the same Node as the sidecar. */
-async function startPipe(upstreamPort: number): Promise<{ port: number; close: () => void }> {
-  const server = createServer({ noDelay: true }, (c) => {
-    const u = connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
-    c.pipe(u).pipe(c);
-    c.on('error', () => u.destroy());
-    u.on('error', () => c.destroy());
-  });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { port, close: () => server.close() };
-}
 
 async function startPgbouncer(pg: PgServer): Promise<{ port: number; stop: () => void } | undefined> {
   const bin = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => spawnSync('test', ['-x', p]).status === 0);
@@ -165,7 +105,7 @@ const f2 = (x: number) => x.toFixed(2);
 
 const pg = await startPostgres({ config: ['shared_buffers = 128MB'] });
 let sc: Sidecar | undefined;
-let pipe: { port: number; close: () => void } | undefined;
+let pipe: { port: number; stop: () => void } | undefined;
 let bouncer: { port: number; stop: () => void } | undefined;
 try {
   createShop(pg);
@@ -181,7 +121,7 @@ try {
   // the sidecar (correctly) refuses commands. The benchmark measures the data path, not that bound.
   sc = await startSidecar(shopManifests({ port, pg }), ['--log-level', 'warn', '--records-max-bytes', String(16 * 2 ** 30)]);
   const token = await sc.token('bench-agent', { ttl: '1h' });
-  pipe = await startPipe(pg.port);
+  pipe = await startNodePipe(pg.port);
   bouncer = await startPgbouncer(pg);
   const targets: Target[] = [
     { name: 'direct', port: pg.port, user: agentRole.user, password: () => agentRole.password },
@@ -201,12 +141,7 @@ try {
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const mode of ['simple', 'extended']) {
     for (const clients of [1, 8]) {
-      const runs = new Map<string, RunResult[]>(targets.map((t) => [t.name, []]));
-      for (let r = 0; r < rounds; r++) {
-        const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
-        for (const t of order) runs.get(t.name)!.push(await pgbench(t, mode, clients));
-      }
-      const results = new Map([...runs].map(([name, rs]) => [name, medianRun(rs)]));
+      const results = await roundRobin(targets, rounds, (t) => pgbench(t, mode, clients, seconds));
       const d = results.get('direct')!;
       const p = results.get('node pipe')!;
       for (const t of targets) {
@@ -245,7 +180,7 @@ try {
   console.log(`| COPY TO STDOUT, ${rows} rows | ${f1(cd.ms)} | ${f1(cs.ms)} | ${f2(cs.ms / cd.ms)} | ${f1(cs.peakKiB / 1024)} (growth ${f1((cs.peakKiB - rss0) / 1024)}) |`);
 } finally {
   await sc?.stop();
-  pipe?.close();
+  pipe?.stop();
   bouncer?.stop();
   pg.stop();
 }
