@@ -1,6 +1,6 @@
 // Where the PostgreSQL targets sit on this machine: pgbench select-only, 1 and 8 clients, against the server
 // directly, through the bare Node pipe, through the pipe plus the write-ahead record the sidecar must make before
-// forwarding, through the pipe plus N µs of CPU per message (what any per-message work costs when the proxy shares
+// forwarding, through the pipe plus N µs of CPU per socket read (what any per-message work costs when the proxy shares
 // two cores with PostgreSQL and pgbench), and through the sidecar. Run: make bench-postgres-floor
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,7 +32,7 @@ try {
     return asAgent(name, p.port);
   };
   const targets: Target[] = [asAgent('direct', pg.port), await pipe('node pipe', []), await pipe('node pipe + record', ['--record', join(dir, 'records.jsonl')])];
-  for (const w of workUs) targets.push(await pipe(`node pipe + ${w} µs/message`, ['--work-us', String(w)]));
+  for (const w of workUs) targets.push(await pipe(`node pipe + ${w} µs per read`, ['--work-us', String(w)]));
   const port = await freePort();
   sc = await startSidecar(shopManifests({ port, pg }), ['--log-level', 'warn', '--records-max-bytes', String(16 * 2 ** 30)]);
   const token = await sc.token('bench-agent', { ttl: '1h' });
