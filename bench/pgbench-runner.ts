@@ -65,6 +65,27 @@ export async function roundRobin(targets: readonly Target[], rounds: number, run
   return new Map([...runs].map(([name, rs]) => [name, medianRun(rs)]));
 }
 
+/**
+ * pgbench -S in simple and extended protocol with 1 and 8 clients against every target (which must include `direct`
+ * and `node pipe`), printed as a Markdown table of median rounds with ratios to both.
+ */
+export async function printRatioTable(targets: readonly Target[], rounds: number, seconds: number, withP99: boolean): Promise<void> {
+  console.log(`| protocol | clients | target | TPS | × direct | × node pipe | p50 µs |${withP99 ? ' p99 µs |' : ''} added p50 µs |`);
+  console.log(`|---|---|---|---|---|---|---|${withP99 ? '---|' : ''}---|`);
+  for (const mode of ['simple', 'extended']) {
+    for (const clients of [1, 8]) {
+      const results = await roundRobin(targets, rounds, (t) => pgbench(t, mode, clients, seconds));
+      const d = results.get('direct')!;
+      const p = results.get('node pipe')!;
+      for (const t of targets) {
+        const r = results.get(t.name)!;
+        const p99 = withP99 ? ` ${Math.round(r.p99)} |` : '';
+        console.log(`| ${mode} | ${clients} | ${t.name} | ${Math.round(r.tps)} | ${(r.tps / d.tps).toFixed(2)} | ${(r.tps / p.tps).toFixed(2)} | ${Math.round(r.p50)} |${p99} ${t.name === 'direct' ? '' : Math.round(r.p50 - d.p50)} |`);
+      }
+    }
+  }
+}
+
 /** Starts bench/node-pipe.ts in its own process in front of `upstreamPort`; `options` as its command line takes. */
 export async function startNodePipe(upstreamPort: number, options: readonly string[] = []): Promise<{ port: number; stop: () => void }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'node-pipe.ts'), String(upstreamPort), ...options], { stdio: ['ignore', 'pipe', 'inherit'] });

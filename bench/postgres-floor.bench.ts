@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startPostgres, freePort } from '../e2e/lib/postgres.ts';
 import { agentRole, createShop, shopManifests } from '../e2e/lib/shop-fixture.ts';
 import { startSidecar, type Sidecar } from '../e2e/lib/sidecar.ts';
-import { pgbench, roundRobin, startNodePipe, type Target } from './pgbench-runner.ts';
+import { pgbench, printRatioTable, startNodePipe, type Target } from './pgbench-runner.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,19 +41,7 @@ try {
   // Steady state: every Node process JIT-compiles its path before it is measured.
   for (const t of targets.slice(1)) for (const mode of ['simple', 'extended']) await pgbench(t, mode, 2, 2);
   console.log(`# machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; pgbench -S -T ${seconds}; median of ${rounds} rounds, targets in rotated order\n`);
-  console.log('| protocol | clients | target | TPS | × direct | × node pipe | p50 µs | added p50 µs |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const mode of ['simple', 'extended']) {
-    for (const clients of [1, 8]) {
-      const results = await roundRobin(targets, rounds, (t) => pgbench(t, mode, clients, seconds));
-      const d = results.get('direct')!;
-      const p = results.get('node pipe')!;
-      for (const t of targets) {
-        const r = results.get(t.name)!;
-        console.log(`| ${mode} | ${clients} | ${t.name} | ${Math.round(r.tps)} | ${(r.tps / d.tps).toFixed(2)} | ${(r.tps / p.tps).toFixed(2)} | ${Math.round(r.p50)} | ${t.name === 'direct' ? '' : Math.round(r.p50 - d.p50)} |`);
-      }
-    }
-  }
+  await printRatioTable(targets, rounds, seconds, false);
 } finally {
   await sc?.stop();
   for (const p of pipes) p.stop();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startPostgres, freePort, type PgServer } from '../e2e/lib/postgres.ts';
 import { agentRole, createShop, shopManifests } from '../e2e/lib/shop-fixture.ts';
 import { startSidecar, type Sidecar } from '../e2e/lib/sidecar.ts';
-import { pgbench, roundRobin, startNodePipe, type Target } from './pgbench-runner.ts';
+import { pgbench, printRatioTable, startNodePipe, type Target } from './pgbench-runner.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 /** Rounds per configuration, targets in a rotated order each round: on a shared 2-core VM a single run of each
@@ -137,19 +137,7 @@ try {
     for (const mode of ['simple', 'extended']) await pgbench({ ...t }, mode, 2, Number(process.env.BENCH_WARMUP_SECONDS ?? 3));
   }
   console.log(`# machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; pgbench -S -T ${seconds}, scale ${scale}, after a warm-up; median of ${rounds} rounds per row, targets in rotated order\n`);
-  console.log('| protocol | clients | target | TPS | × direct | × node pipe | p50 µs | p99 µs | added p50 µs |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const mode of ['simple', 'extended']) {
-    for (const clients of [1, 8]) {
-      const results = await roundRobin(targets, rounds, (t) => pgbench(t, mode, clients, seconds));
-      const d = results.get('direct')!;
-      const p = results.get('node pipe')!;
-      for (const t of targets) {
-        const r = results.get(t.name)!;
-        console.log(`| ${mode} | ${clients} | ${t.name} | ${Math.round(r.tps)} | ${f2(r.tps / d.tps)} | ${f2(r.tps / p.tps)} | ${Math.round(r.p50)} | ${Math.round(r.p99)} | ${t.name === 'direct' ? '' : Math.round(r.p50 - d.p50)} |`);
-      }
-    }
-  }
+  await printRatioTable(targets, rounds, seconds, true);
   /** Median wall times of `sql` directly and through the sidecar, measured alternately (same conditions). */
   const pair = async (sql: string, n: number, watchPid?: number) => {
     const d: number[] = [];
