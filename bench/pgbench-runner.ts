@@ -20,7 +20,7 @@ export interface RunResult {
 }
 
 /** The round with the median TPS (its latencies with it). */
-export function medianRun(runs: readonly RunResult[]): RunResult {
+function medianRun(runs: readonly RunResult[]): RunResult {
   const sorted = [...runs].sort((a, b) => a.tps - b.tps);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
@@ -54,7 +54,7 @@ export async function pgbench(t: Target, mode: string, clients: number, seconds:
 }
 
 /** Every target `rounds` times, in a rotated order each round (a busy moment of a shared VM hits each in turn). */
-export async function roundRobin(targets: readonly Target[], rounds: number, run: (t: Target) => Promise<RunResult>): Promise<Map<string, RunResult>> {
+async function roundRobin(targets: readonly Target[], rounds: number, run: (t: Target) => Promise<RunResult>): Promise<Map<string, RunResult>> {
   const runs = new Map<string, RunResult[]>(targets.map((t) => [t.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < targets.length; i++) {

@@ -283,17 +283,24 @@ describe('denied statements never reach the server', () => {
 });
 
 describe('approvals', () => {
-  test('a held write runs after approval', async () => {
-    const pending = psqlAsync(port, token, "UPDATE orders SET status = 'refunded' WHERE id = 7");
-    const endpoint = { url: sc.admin.url, token: sc.admin.token };
+  const adminEndpoint = () => ({ url: sc.admin.url, token: sc.admin.token });
+  /** The id of the first pending approval request, once there is one. */
+  const pendingApprovalId = async (): Promise<string> => {
     let id: string | undefined;
     await waitFor(async () => {
-      id = (await listApprovals(endpoint, { phase: 'Pending' }))[0]?.id;
+      id = (await listApprovals(adminEndpoint(), { phase: 'Pending' }))[0]?.id;
       return id !== undefined;
     });
-    await assert.rejects(decideApproval(endpoint, id!, 'approve', { user: 'agent-1', groups: ['sre'] }), /cannot decide its own|requester/);
-    await assert.rejects(decideApproval(endpoint, id!, 'approve', { user: 'mallory', groups: ['dev'] }), /not an approver/);
-    await decideApproval(endpoint, id!, 'approve', { user: 'alice', groups: ['sre'] }, 'refund ok');
+    return id!;
+  };
+
+  test('a held write runs after approval', async () => {
+    const pending = psqlAsync(port, token, "UPDATE orders SET status = 'refunded' WHERE id = 7");
+    const endpoint = adminEndpoint();
+    const id = await pendingApprovalId();
+    await assert.rejects(decideApproval(endpoint, id, 'approve', { user: 'agent-1', groups: ['sre'] }), /cannot decide its own|requester/);
+    await assert.rejects(decideApproval(endpoint, id, 'approve', { user: 'mallory', groups: ['dev'] }), /not an approver/);
+    await decideApproval(endpoint, id, 'approve', { user: 'alice', groups: ['sre'] }, 'refund ok');
     const r = await pending;
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`held for approval ${id}`));
@@ -324,23 +331,16 @@ describe('approvals', () => {
     try {
       const refund = { name: 'refund-order', text: 'UPDATE orders SET status = $1 WHERE id = $2', values: ['refunded', 6] };
       const pending = c.query(refund);
-      const endpoint = { url: sc.admin.url, token: sc.admin.token };
-      let id: string | undefined;
-      await waitFor(async () => {
-        id = (await listApprovals(endpoint, { phase: 'Pending' }))[0]?.id;
-        return id !== undefined;
-      });
-      await decideApproval(endpoint, id!, 'approve', { user: 'alice', groups: ['sre'] }, 'ok');
+      const endpoint = adminEndpoint();
+      const id = await pendingApprovalId();
+      await decideApproval(endpoint, id, 'approve', { user: 'alice', groups: ['sre'] }, 'ok');
       assert.equal((await pending).rowCount, 1);
       assert.equal(direct('SELECT status FROM orders WHERE id = 6').trim(), 'refunded');
       // node-postgres now sends only Bind/Execute for the name: the sidecar must know the statement the held batch
       // prepared (it is asked again or runs within the grant window — never refused as unknown).
       const again = c.query({ ...refund, values: ['refunded', 6] });
       let asked: string | undefined;
-      await Promise.race([again, waitFor(async () => {
-        asked = (await listApprovals(endpoint, { phase: 'Pending' }))[0]?.id;
-        return asked !== undefined;
-      })]);
+      await Promise.race([again, pendingApprovalId().then((x) => (asked = x))]);
       if (asked) await decideApproval(endpoint, asked, 'approve', { user: 'alice', groups: ['sre'] }, 'ok');
       assert.equal((await again).rowCount, 1);
     } finally {
@@ -367,13 +367,9 @@ describe('approvals', () => {
 
   test('a denied approval refuses the statement', async () => {
     const pending = psqlAsync(port, token, 'DELETE FROM orders WHERE id = 9');
-    const endpoint = { url: sc.admin.url, token: sc.admin.token };
-    let id: string | undefined;
-    await waitFor(async () => {
-      id = (await listApprovals(endpoint, { phase: 'Pending' }))[0]?.id;
-      return id !== undefined;
-    });
-    await decideApproval(endpoint, id!, 'deny', { user: 'bob', groups: ['sre'] }, 'no');
+    const endpoint = adminEndpoint();
+    const id = await pendingApprovalId();
+    await decideApproval(endpoint, id, 'deny', { user: 'bob', groups: ['sre'] }, 'no');
     const r = await pending;
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /denied by bob/);
